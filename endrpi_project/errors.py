@@ -1,0 +1,109 @@
+"""The one application error type, and the one place it becomes an HTTP body.
+
+Services raise an :class:`EndrpiError` subclass; the REST edge turns it into a ``Message`` body
+with :func:`exception_handler`, the WebSocket edge turns it into an error envelope (see
+``endrpi_project.consumers``). Both use :func:`error_message` so the wording is identical.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+
+class EndrpiError(Exception):
+    """Root of every error a client is meant to see. Carries its HTTP status and a message."""
+
+    status_code: int = status.HTTP_500_INTERNAL_SERVER_ERROR
+    default_message: str = "Internal error"
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class InvalidRequest(EndrpiError, ValueError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_message = "Invalid request"
+
+
+class NotFound(EndrpiError, LookupError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_message = "Not found"
+
+
+class Conflict(EndrpiError):
+    status_code = status.HTTP_409_CONFLICT
+    default_message = "Conflict"
+
+
+class ReadingFailed(EndrpiError, OSError):
+    """A hardware reading could not be taken; the message says which one and why."""
+
+    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+    default_message = "Failed to take a reading"
+
+
+def validation_message(detail: Any) -> str:
+    """Flatten DRF's nested validation detail into one readable sentence.
+
+    ``{"pins": {"GPIO17": {"pull": ["INPUT needs a pull"]}}}`` becomes
+    ``"pins.GPIO17.pull: INPUT needs a pull"``.
+    """
+    parts: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if key == "non_field_errors":
+                    walk(value, path)
+                else:
+                    walk(value, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, Sequence) and not isinstance(node, str):
+            for index, value in enumerate(node):
+                # DRF uses lists both for "several messages" and for per-item errors of a list field.
+                nested = isinstance(value, (Mapping, list)) and value
+                walk(value, f"{path}[{index}]" if nested else path)
+        elif str(node):
+            parts.append(f"{path}: {node}" if path else str(node))
+
+    walk(detail, "")
+    return "; ".join(parts) or "Invalid request"
+
+
+def error_message(exc: BaseException) -> tuple[int, str]:
+    """The status code and client message for any exception an edge may catch."""
+    if isinstance(exc, EndrpiError):
+        return exc.status_code, exc.message
+    if isinstance(exc, drf_exceptions.ValidationError):
+        return exc.status_code, validation_message(exc.detail)
+    if isinstance(exc, drf_exceptions.ParseError):
+        return exc.status_code, f"Malformed request body: {exc.detail}"
+    if isinstance(exc, drf_exceptions.APIException):
+        return exc.status_code, str(exc.detail)
+    if isinstance(exc, Http404):
+        return status.HTTP_404_NOT_FOUND, "Not found"
+    logger.exception("Unexpected error", exc_info=exc)
+    return status.HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error"
+
+
+def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
+    """DRF's ``EXCEPTION_HANDLER``: every error becomes ``{"message": ...}``, never a traceback."""
+    status_code, message = error_message(exc)
+    headers: dict[str, str] = {}
+    if isinstance(exc, drf_exceptions.APIException):
+        auth_header = getattr(exc, "auth_header", None)
+        if auth_header:
+            headers["WWW-Authenticate"] = auth_header
+        wait = getattr(exc, "wait", None)
+        if wait is not None:
+            headers["Retry-After"] = str(int(wait))
+    return Response({"message": message}, status=status_code, headers=headers)

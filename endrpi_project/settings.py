@@ -1,0 +1,153 @@
+"""Endrpi settings: one module, driven by ``ENDRPI_*`` environment variables.
+
+Every default is the embedded one a Pi owner gets from ``scripts/serve``: SQLite under
+``ENDRPI_DATA_DIR``, the in-memory channel layer and simulated GPIO off a Raspberry Pi.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from endrpi_project.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_list,
+    env_path,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = env_path("ENDRPI_DATA_DIR", BASE_DIR / "var")
+
+DEBUG = env_bool("ENDRPI_DEBUG", False)
+
+
+def _secret_key() -> str:
+    """Use ``ENDRPI_SECRET_KEY``, else a random key kept in the data directory across restarts."""
+    configured = env_str("ENDRPI_SECRET_KEY", "")
+    if configured:
+        return configured
+    key_file = DATA_DIR / "secret_key"
+    try:
+        return key_file.read_text().strip()
+    except FileNotFoundError:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key
+
+
+SECRET_KEY = _secret_key()
+
+# A Pi is reached by whatever name or address the LAN gives it, so every host is accepted by default.
+ALLOWED_HOSTS = env_list("ENDRPI_ALLOWED_HOSTS", ["*"])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "endrpi_project",
+    "system",
+    "pins",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "endrpi_project.urls"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+ASGI_APPLICATION = "endrpi_project.asgi.application"
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": env_path("ENDRPI_DATABASE_PATH", DATA_DIR / "endrpi.sqlite3"),
+    }
+}
+
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "endrpi_project.errors.exception_handler",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("ENDRPI_LOG_LEVEL", "INFO").upper()},
+}
+
+# --- Endrpi hardware -----------------------------------------------------------------------------
+
+# Every file Endrpi reads from /sys, /proc and /dev is looked up below this root, so tests (and a
+# container with the host's trees mounted elsewhere) can point it at another directory.
+ENDRPI_HOST_ROOT = env_path("ENDRPI_HOST_ROOT", Path("/"))
+
+# The firmware's command-line client, found on PATH unless a full path is given, and how long one
+# call may take before the reading fails.
+ENDRPI_VCGENCMD = env_str("ENDRPI_VCGENCMD", "vcgencmd")
+ENDRPI_FIRMWARE_TIMEOUT = env_float("ENDRPI_FIRMWARE_TIMEOUT", 2.0, minimum=0.01)
+
+# GPIO: "auto" drives the real pins on a Raspberry Pi and simulates them elsewhere; "mock" always
+# simulates; "real" refuses to start without real GPIO.
+ENDRPI_GPIO = env_choice("ENDRPI_GPIO", "auto", ["auto", "mock", "real"])
+# The PWM frequency used when an output pin is given a duty cycle between 0 and 1.
+ENDRPI_PWM_FREQUENCY = env_float("ENDRPI_PWM_FREQUENCY", 100.0, minimum=1.0)

@@ -1,0 +1,39 @@
+"""The pins app's WebSocket actions: the same services and serializers as its REST views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from endrpi_project.actions import Action
+from pins import serializers, services
+
+
+def read_pin_configurations(params: dict[str, Any]) -> dict[str, Any]:
+    configurations = services.pin_configurations_read(pins=params["pins"])
+    return {name: serializers.PinConfigurationSerializer(config).data for name, config in configurations.items()}
+
+
+def update_pin_configurations(params: dict[str, Any]) -> str:
+    services.pin_configurations_update(changes=params["pins"])
+    return "Pin configurations updated"
+
+
+ACTIONS = [
+    Action(
+        name="READ_PIN_CONFIGURATIONS",
+        handler=read_pin_configurations,
+        params=serializers.ReadPinConfigurationsParams,
+        description="Reads the configuration of the named pins (an empty list gives an empty map).",
+        model="PinConfigurationMap",
+    ),
+    Action(
+        name="UPDATE_PIN_CONFIGURATIONS",
+        handler=update_pin_configurations,
+        params=serializers.UpdatePinConfigurationsParams,
+        description=(
+            "Configures every named pin, or none if any change is invalid. "
+            "INPUT needs a pull (state ignored); OUTPUT needs a state (pull ignored)."
+        ),
+        model="string",
+    ),
+]

@@ -1,0 +1,117 @@
+"""How pins look on the wire, once, for REST and WebSocket alike.
+
+Input is validated here, including the one rule of a pin update: INPUT needs a ``pull`` (its
+``state`` is ignored) and OUTPUT needs a ``state`` (its ``pull`` is ignored). Pin names are resolved
+here too, so every edge reports an unknown pin the same way, naming it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from endrpi_project.errors import NotFound
+from pins import services
+from pins.configuration import InputChange, OutputChange, PinChange, PinConfiguration
+
+
+class StateField(serializers.FloatField):
+    """A number between 0 and 1; a JSON boolean is refused, as SPEC.md makes ``state`` a number."""
+
+    default_error_messages = {"invalid": "A number between 0 and 1 is required (0 = low, 1 = high)."}
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, (bool, str)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class PinConfigurationSerializer(serializers.Serializer[Any]):
+    """A pin's configuration; as input, one pin's requested change."""
+
+    io = serializers.ChoiceField(choices=["INPUT", "OUTPUT"], help_text="INPUT or OUTPUT")
+    state = StateField(
+        required=False,
+        allow_null=True,
+        min_value=0.0,
+        max_value=1.0,
+        help_text="0.0 or 1.0 for a digital pin, a PWM duty cycle in between. Required for OUTPUT.",
+    )
+    pull = serializers.ChoiceField(
+        choices=["FLOATING", "UP", "DOWN"],
+        required=False,
+        allow_null=True,
+        help_text="FLOATING, UP or DOWN. Required for INPUT.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> PinChange:
+        if attrs["io"] == "INPUT":
+            if attrs.get("pull") is None:
+                raise serializers.ValidationError("No pull specified for input pin configuration")
+            return InputChange(pull=attrs["pull"])
+        if attrs.get("state") is None:
+            raise serializers.ValidationError("No state specified for output pin configuration")
+        return OutputChange(state=attrs["state"])
+
+    def to_representation(self, instance: PinConfiguration) -> dict[str, Any]:
+        return {"io": instance.io, "state": instance.state, "pull": instance.pull}
+
+
+def _resolve(name: str) -> int:
+    try:
+        return services.pin_resolve(name=name)
+    except NotFound as error:
+        raise serializers.ValidationError(error.message) from None
+
+
+class PinNameListField(serializers.ListField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.CharField(), allow_empty=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[int]:
+        names: list[str] = super().to_internal_value(data)
+        pins: list[int] = []
+        for name in names:
+            pin = _resolve(name)
+            if pin not in pins:
+                pins.append(pin)
+        return pins
+
+
+class ReadPinConfigurationsParams(serializers.Serializer[Any]):
+    pins = PinNameListField(help_text='Pin names, e.g. ["GPIO17", "GPIO27"]; an empty list reads none.')
+
+
+class PinChangeMapField(serializers.DictField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=PinConfigurationSerializer(), allow_empty=False, **kwargs)
+
+    default_error_messages = {"empty": "At least one pin id and pin configuration must be supplied"}
+
+    def to_internal_value(self, data: Any) -> dict[int, PinChange]:
+        if not isinstance(data, dict):
+            self.fail("not_a_dict", input_type=type(data).__name__)
+        errors: dict[str, Any] = {}
+        pins: dict[str, int] = {}
+        for name in data:
+            try:
+                pin = _resolve(name)
+            except serializers.ValidationError as error:
+                errors[str(name)] = error.detail
+                continue
+            if pin in pins.values():
+                errors[str(name)] = [f"names the same pin as another entry (GPIO{pin})"]
+            pins[name] = pin
+        if errors:
+            raise serializers.ValidationError(errors)
+        validated: dict[str, PinChange] = super().to_internal_value(data)
+        return {pins[name]: change for name, change in validated.items()}
+
+
+class UpdatePinConfigurationsParams(serializers.Serializer[Any]):
+    pins = PinChangeMapField(help_text='{"GPIO17": {"io": "OUTPUT", "state": 1.0}, ...}')
+
+
+class MessageSerializer(serializers.Serializer[Any]):
+    message = serializers.CharField()

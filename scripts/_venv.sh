@@ -1,0 +1,21 @@
+# Sourced by scripts/serve and scripts/test: make .venv with the given requirements file, once
+# per change of that file, and activate it.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PYTHON="${PYTHON:-python3}"
+VENV="${ENDRPI_VENV:-$ROOT/.venv}"
+REQUIREMENTS="$1"
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "Creating virtual environment in $VENV" >&2
+  "$PYTHON" -m venv "$VENV"
+fi
+# shellcheck disable=SC1091
+. "$VENV/bin/activate"
+stamp="$VENV/.installed-$(basename "$REQUIREMENTS")"
+if [ ! -f "$stamp" ] || [ "$REQUIREMENTS" -nt "$stamp" ] || [ requirements/base.txt -nt "$stamp" ]; then
+  echo "Installing $REQUIREMENTS" >&2
+  python -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+  touch "$stamp"
+fi

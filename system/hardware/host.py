@@ -1,0 +1,50 @@
+"""Reads of the kernel's text files under /sys and /proc, and the kernel's own identity.
+
+Paths are relative to ``settings.ENDRPI_HOST_ROOT`` (``/`` on a Pi) so tests point them at a
+fixture tree. A read is one ``open``/``read`` of a small pseudo-file: no subprocess, no shell.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+THERMAL_ZONE = "sys/class/thermal/thermal_zone0/temp"
+UPTIME = "proc/uptime"
+MEMINFO = "proc/meminfo"
+
+
+def host_path(relative: str) -> Path:
+    return Path(settings.ENDRPI_HOST_ROOT) / relative
+
+
+def read_host_file(relative: str) -> str:
+    """The text of a file below the host root. Raises ``OSError`` as ``open`` does."""
+    with open(host_path(relative), encoding="ascii", errors="replace") as handle:
+        return handle.read()
+
+
+@dataclass(frozen=True)
+class Uname:
+    machine: str
+    node: str
+    system: str
+    release: str
+    version: str
+
+
+def read_uname() -> Uname:
+    """The kernel's identity (``uname``) and the host's network name."""
+    info = os.uname()
+    return Uname(
+        machine=info.machine,
+        node=socket.gethostname() or info.nodename,
+        system=platform.system() or info.sysname,
+        release=info.release,
+        version=info.version,
+    )

@@ -1,0 +1,72 @@
+"""REST views for system readings: each calls one service and renders it with one serializer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from rest_framework import serializers as drf
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from system import serializers, services
+
+
+class ReadingView(APIView):
+    """Base for a view that answers GET with one reading."""
+
+    read: ClassVar[Callable[[], Any]]
+    serializer_class: ClassVar[type[drf.Serializer[Any]]]
+
+    def get(self, request: Request) -> Response:
+        return Response(self.serializer_class(type(self).read()).data)
+
+
+class SystemView(ReadingView):
+    """Every reading at once. A reading that is unavailable here is `null`, with its message in `errors`."""
+
+    read = staticmethod(services.system_read)
+    serializer_class = serializers.SystemSerializer
+
+
+class PlatformView(ReadingView):
+    """Machine type, network name and operating system."""
+
+    read = staticmethod(services.platform_read)
+    serializer_class = serializers.PlatformSerializer
+
+
+class TemperatureView(ReadingView):
+    """System on chip temperature in degrees Celsius."""
+
+    read = staticmethod(services.temperature_read)
+    serializer_class = serializers.TemperatureSerializer
+
+
+class ThrottleView(ReadingView):
+    """Under-voltage, frequency capping, throttling and soft temperature limit: now and since boot."""
+
+    read = staticmethod(services.throttle_read)
+    serializer_class = serializers.ThrottleSerializer
+
+
+class UptimeView(ReadingView):
+    """Time since boot."""
+
+    read = staticmethod(services.uptime_read)
+    serializer_class = serializers.UpTimeSerializer
+
+
+class FrequencyView(ReadingView):
+    """Measured ARM and core clocks in hertz."""
+
+    read = staticmethod(services.frequency_read)
+    serializer_class = serializers.FrequencySerializer
+
+
+class MemoryView(ReadingView):
+    """Total, free and available memory in kilobytes."""
+
+    read = staticmethod(services.memory_read)
+    serializer_class = serializers.MemorySerializer

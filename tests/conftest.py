@@ -1,0 +1,90 @@
+"""Fixtures shared by every test: a fake host tree, a fake firmware, and mock GPIO.
+
+Every test runs against fixtures, never this machine's /sys, /proc, firmware or pins:
+``host_root`` points ``ENDRPI_HOST_ROOT`` at a temporary tree holding the files a Raspberry Pi 4
+has, ``vcgencmd`` puts a faithful fake of the firmware's command on the path, and ``gpio`` installs
+fresh gpiozero mock pins for each test and puts back what was there afterwards.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+from pins import hardware as pin_hardware
+from system.hardware.firmware import get_firmware
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@dataclass
+class HostTree:
+    """A fake root directory with a Raspberry Pi's /sys and /proc files."""
+
+    root: Path
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
+
+    def remove(self, relative: str) -> None:
+        (self.root / relative).unlink()
+
+
+@pytest.fixture(autouse=True)
+def host_root(tmp_path: Path, settings) -> HostTree:
+    tree = HostTree(tmp_path / "host")
+    tree.write("sys/class/thermal/thermal_zone0/temp", "48312\n")
+    tree.write("proc/uptime", "123456.78 432100.12\n")
+    tree.write("proc/meminfo", (FIXTURES / "meminfo.txt").read_text())
+    settings.ENDRPI_HOST_ROOT = tree.root
+    return tree
+
+
+@dataclass
+class FakeVcgencmd:
+    """A ``vcgencmd`` script that answers as the firmware does; its answers can be changed."""
+
+    path: Path
+
+    def answer(self, *, throttled: str = "0x0", arm: int = 1500398464, core: int = 500000992, fail: bool = False) -> None:
+        failure = 'echo "VCHI initialization failed" >&2; exit 255' if fail else ""
+        self.path.write_text(
+            "#!/bin/sh\n"
+            f"{failure}\n"
+            'case "$1 $2" in\n'
+            f'  "get_throttled ") echo "throttled={throttled}" ;;\n'
+            f'  "measure_clock arm") echo "frequency(48)={arm}" ;;\n'
+            f'  "measure_clock core") echo "frequency(1)={core}" ;;\n'
+            '  *) echo "Command not registered" >&2; exit 255 ;;\n'
+            "esac\n"
+        )
+        self.path.chmod(self.path.stat().st_mode | stat.S_IXUSR)
+
+
+@pytest.fixture(autouse=True)
+def vcgencmd(tmp_path: Path, settings) -> Iterator[FakeVcgencmd]:
+    fake = FakeVcgencmd(tmp_path / "bin" / "vcgencmd")
+    fake.path.parent.mkdir()
+    fake.answer(throttled="0x50005")
+    settings.ENDRPI_VCGENCMD = str(fake.path)
+    get_firmware.cache_clear()
+    yield fake
+    get_firmware.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def gpio() -> Iterator[pin_hardware.Gpio]:
+    """Fresh mock pins for each test; whatever GPIO was installed before comes back afterwards."""
+    mock = pin_hardware.Gpio(MockFactory(pin_class=MockPWMPin), simulated=True)
+    previous = pin_hardware.install_gpio(mock)
+    yield mock
+    pin_hardware.install_gpio(previous)
+    mock.close()
