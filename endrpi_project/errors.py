@@ -65,6 +65,8 @@ def validation_message(detail: Any) -> str:
             for key, value in node.items():
                 if key == "non_field_errors":
                     walk(value, path)
+                elif isinstance(key, int):
+                    walk(value, f"{path}[{key}]")
                 else:
                     walk(value, f"{path}.{key}" if path else str(key))
         elif isinstance(node, Sequence) and not isinstance(node, str):

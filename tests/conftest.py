@@ -54,7 +54,9 @@ class FakeVcgencmd:
 
     path: Path
 
-    def answer(self, *, throttled: str = "0x0", arm: int = 1500398464, core: int = 500000992, fail: bool = False) -> None:
+    def answer(
+        self, *, throttled: str = "0x0", arm: int = 1500398464, core: int = 500000992, fail: bool = False
+    ) -> None:
         failure = 'echo "VCHI initialization failed" >&2; exit 255' if fail else ""
         self.path.write_text(
             "#!/bin/sh\n"

@@ -1,0 +1,48 @@
+"""Small helpers for driving the real ASGI application in tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from channels.testing import WebsocketCommunicator
+
+from endrpi_project.asgi import application
+
+
+@asynccontextmanager
+async def websocket(path: str = "/", headers: list[tuple[bytes, bytes]] | None = None) -> AsyncIterator[Client]:
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await communicator.connect()
+    assert connected, "the WebSocket handshake was refused"
+    try:
+        yield Client(communicator)
+    finally:
+        await communicator.disconnect()
+
+
+class Client:
+    """A WebSocket client that sends frames and reads envelopes."""
+
+    def __init__(self, communicator: WebsocketCommunicator) -> None:
+        self.communicator = communicator
+
+    async def send_text(self, text: str) -> dict[str, Any]:
+        await self.communicator.send_to(text_data=text)
+        return await self.receive()
+
+    async def send_bytes(self, data: bytes) -> dict[str, Any]:
+        await self.communicator.send_to(bytes_data=data)
+        return await self.receive()
+
+    async def request(self, action: Any, params: Any = None, **extra: Any) -> dict[str, Any]:
+        message: dict[str, Any] = {"action": action, **extra}
+        if params is not None:
+            message["params"] = params
+        return await self.send_text(json.dumps(message))
+
+    async def receive(self) -> dict[str, Any]:
+        reply: dict[str, Any] = json.loads(await self.communicator.receive_from(timeout=5))
+        return reply

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from endrpi_project.errors import InvalidRequest, NotFound, ReadingFailed
+from pins import services
+from pins.configuration import InputChange, OutputChange, PinConfiguration
+from pins.hardware import GpioError
+
+
+def test_it_reads_every_header_gpio_keyed_by_name():
+    configurations = services.pin_configurations_read()
+    assert list(configurations) == [f"GPIO{n}" for n in range(2, 28)]
+    assert configurations["GPIO17"] == PinConfiguration(io="INPUT", state=0.0, pull="FLOATING")
+
+
+def test_an_output_reads_back_as_a_number():
+    services.pin_configurations_update(changes={17: OutputChange(state=1.0)})
+    configuration = services.pin_configuration_read(pin=17)
+    assert configuration == PinConfiguration(io="OUTPUT", state=1.0, pull="FLOATING")
+    assert type(configuration.state) is float
+
+
+def test_an_input_with_a_pull_up_reads_high(gpio):
+    services.pin_configurations_update(changes={4: InputChange(pull="UP")})
+    assert services.pin_configuration_read(pin=4) == PinConfiguration(io="INPUT", state=1.0, pull="UP")
+
+
+def test_an_input_follows_the_level_driven_on_it(gpio):
+    services.pin_configurations_update(changes={22: InputChange(pull="FLOATING")})
+    gpio.factory.pin(22).drive_high()
+    assert services.pin_configuration_read(pin=22).state == 1.0
+    gpio.factory.pin(22).drive_low()
+    assert services.pin_configuration_read(pin=22).state == 0.0
+
+
+def test_a_state_between_0_and_1_drives_pwm(gpio):
+    services.pin_configurations_update(changes={18: OutputChange(state=0.25)})
+    assert services.pin_configuration_read(pin=18).state == 0.25
+    assert gpio.factory.pin(18).frequency == 100
+
+
+def test_going_back_to_a_digital_level_stops_pwm(gpio):
+    services.pin_configurations_update(changes={18: OutputChange(state=0.25)})
+    services.pin_configurations_update(changes={18: OutputChange(state=0.0)})
+    assert gpio.factory.pin(18).frequency is None
+    assert services.pin_configuration_read(pin=18).state == 0.0
+
+
+def test_resolving_an_unknown_pin_names_it():
+    with pytest.raises(NotFound, match="GPIO99"):
+        services.pin_resolve(name="GPIO99")
+
+
+def test_an_empty_update_is_refused():
+    with pytest.raises(InvalidRequest, match="At least one pin"):
+        services.pin_configurations_update(changes={})
+
+
+def test_an_update_that_fails_part_way_puts_every_pin_back(gpio, monkeypatch):
+    services.pin_configurations_update(changes={5: OutputChange(state=1.0), 6: InputChange(pull="DOWN")})
+    real_set_output = gpio.set_output
+
+    def failing_set_output(bcm: int, state: float) -> None:
+        if bcm == 6:
+            gpio.factory.pin(6).function = "output"  # half-configured when the hardware fails
+            raise GpioError("GPIO6 is busy")
+        real_set_output(bcm, state)
+
+    monkeypatch.setattr(gpio, "set_output", failing_set_output)
+    with pytest.raises(ReadingFailed, match="GPIO6"):
+        services.pin_configurations_update(changes={5: OutputChange(state=0.0), 6: OutputChange(state=1.0)})
+    monkeypatch.setattr(gpio, "set_output", real_set_output)
+    assert services.pin_configuration_read(pin=5) == PinConfiguration(io="OUTPUT", state=1.0, pull="FLOATING")
+    assert services.pin_configuration_read(pin=6) == PinConfiguration(io="INPUT", state=0.0, pull="DOWN")
+
+
+def test_pwm_on_a_pin_without_pwm_is_a_clear_client_error(gpio, monkeypatch):
+    from gpiozero.pins.mock import MockFactory
+
+    from pins.hardware import Gpio, install_gpio
+
+    no_pwm = Gpio(MockFactory(), simulated=True)
+    install_gpio(no_pwm)
+    try:
+        with pytest.raises(InvalidRequest, match="GPIO12 does not support PWM"):
+            services.pin_configurations_update(changes={12: OutputChange(state=0.5)})
+        assert services.pin_configuration_read(pin=12).io == "INPUT"
+    finally:
+        install_gpio(gpio)
+        no_pwm.close()
+
+
+def test_concurrent_updates_of_one_pin_are_serialised(gpio, monkeypatch):
+    """Two batches never interleave: each sees the pins as the previous batch left them."""
+    inside = threading.Event()
+    release = threading.Event()
+    overlaps: list[bool] = []
+    active = threading.Semaphore(1)
+    real_set_output = gpio.set_output
+
+    def slow_set_output(bcm: int, state: float) -> None:
+        acquired = active.acquire(blocking=False)
+        overlaps.append(not acquired)
+        inside.set()
+        release.wait(timeout=1)
+        real_set_output(bcm, state)
+        if acquired:
+            active.release()
+
+    monkeypatch.setattr(gpio, "set_output", slow_set_output)
+    threads = [
+        threading.Thread(target=services.pin_configurations_update, kwargs={"changes": {17: OutputChange(state=s)}})
+        for s in (0.0, 1.0)
+    ]
+    for thread in threads:
+        thread.start()
+    inside.wait(timeout=1)
+    release.set()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert overlaps == [False, False]
