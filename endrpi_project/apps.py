@@ -6,3 +6,6 @@ from django.apps import AppConfig
 class EndrpiConfig(AppConfig):
     name = "endrpi_project"
     verbose_name = "Endrpi"
+
+    def ready(self) -> None:
+        from endrpi_project import checks  # noqa: F401  (registers the system checks)

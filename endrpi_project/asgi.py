@@ -15,6 +15,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from endrpi_project.routing import websocket_urlpatterns  # noqa: E402
+from pins.services import pins_start  # noqa: E402
+
+pins_start()
 
 application = ProtocolTypeRouter(
     {

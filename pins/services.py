@@ -23,6 +23,11 @@ logger = logging.getLogger(__name__)
 _update_lock = threading.Lock()
 
 
+def pins_start() -> None:
+    """Server start-up: choose the GPIO (saying in the log whether it is simulated)."""
+    get_gpio()
+
+
 def pin_resolve(*, name: object) -> int:
     """The BCM number of the user GPIO ``name`` names; :class:`NotFound` for any other pin."""
     bcm = parsers.parse_pin(name)
