@@ -9,7 +9,12 @@ REQUIREMENTS="$1"
 
 if [ ! -x "$VENV/bin/python" ]; then
   echo "Creating virtual environment in $VENV" >&2
-  "$PYTHON" -m venv "$VENV"
+  if grep -qs "Raspberry Pi" /proc/device-tree/model; then
+    # On a Pi, let the venv see Raspberry Pi OS's own GPIO libraries (python3-lgpio and friends).
+    "$PYTHON" -m venv --system-site-packages "$VENV"
+  else
+    "$PYTHON" -m venv "$VENV"
+  fi
 fi
 # shellcheck disable=SC1091
 . "$VENV/bin/activate"
