@@ -22,6 +22,10 @@ logger = logging.getLogger(__name__)
 _NO_ID = object()
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def envelope(
     action: str | None, *, data: Any = None, error: str | None = None, request_id: Any = _NO_ID
 ) -> dict[str, Any]:
@@ -38,7 +42,8 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
-        return json.loads(text_data)
+        """Standard JSON only: ``NaN`` and ``Infinity`` are refused like any other invalid text."""
+        return json.loads(text_data, parse_constant=_refuse_constant)
 
     @classmethod
     async def encode_json(cls, content: Any) -> str:
@@ -50,7 +55,7 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = await self.decode_json(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):
             await self.send_json(envelope(None, error="Received invalid message: not valid JSON"))
             return
         await self.receive_json(content)

@@ -20,6 +20,10 @@ def error(action, message):
     [
         ("not json", error(None, "Received invalid message: not valid JSON")),
         ("  ", error(None, "Received invalid message: not valid JSON")),
+        ('{"action": "READ_MEMORY", "id": NaN}', error(None, "Received invalid message: not valid JSON")),
+        ('{"action": "READ_MEMORY", "id": -Infinity}', error(None, "Received invalid message: not valid JSON")),
+        ("[" * 100_000 + "]" * 100_000, error(None, "Received invalid message: not valid JSON")),
+        ('{"id": 1' + "0" * 5000 + "}", error(None, "Received invalid message: not valid JSON")),
         ("[1, 2]", error(None, "Received invalid message: expected a JSON object")),
         ('"READ_MEMORY"', error(None, "Received invalid message: expected a JSON object")),
         ("null", error(None, "Received invalid message: expected a JSON object")),
