@@ -14,6 +14,7 @@ class PinConfiguration:
     io: Io
     state: float | None
     pull: Pull | None
+    label: str | None = None  # the operator's name for the pin, from its PinSetting
 
 
 @dataclass(frozen=True)

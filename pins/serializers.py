@@ -44,6 +44,12 @@ class PinConfigurationSerializer(serializers.Serializer[Any]):
         allow_null=True,
         help_text="FLOATING, UP or DOWN. Required for INPUT.",
     )
+    # A declared field named like Field.label: the serializer metaclass moves it into ``fields``.
+    label = serializers.CharField(  # type: ignore[assignment]
+        read_only=True,
+        allow_null=True,
+        help_text="The operator's name for the pin, set in the admin (null when unset). Ignored in updates.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> PinChange:
         if attrs["io"] == "INPUT":
@@ -55,7 +61,7 @@ class PinConfigurationSerializer(serializers.Serializer[Any]):
         return OutputChange(state=attrs["state"])
 
     def to_representation(self, instance: PinConfiguration) -> dict[str, Any]:
-        return {"io": instance.io, "state": instance.state, "pull": instance.pull}
+        return {"io": instance.io, "state": instance.state, "pull": instance.pull, "label": instance.label}
 
 
 def _resolve(name: str) -> int:

@@ -11,11 +11,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
-from endrpi_project.errors import InvalidRequest, NotFound, ReadingFailed
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from endrpi_project.errors import Conflict, EndrpiError, InvalidRequest, NotFound, ReadingFailed
 from pins import hardware, parsers
 from pins.configuration import InputChange, PinChange, PinConfiguration, Pull
 from pins.hardware import GpioError, GpioUnsupported, PinState, get_gpio
+
+if TYPE_CHECKING:
+    from pins.models import PinSetting
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +32,96 @@ _update_lock = threading.Lock()
 
 
 def pins_start() -> None:
-    """Server start-up: choose the GPIO (saying in the log whether it is simulated)."""
+    """Server start-up: choose the GPIO (saying in the log whether it is simulated), apply saved settings."""
     get_gpio()
+    try:
+        pin_settings_apply()
+    except Exception as error:  # start-up serves on even when the settings cannot be read (e.g. not migrated)
+        logger.error("Saved pin configurations were not applied: %s", error)
+
+
+# --- Operator settings (labels, write locks, saved configurations), kept in memory -----------------
+
+# Every read and update consults the pin settings, so they are loaded once and kept until a
+# PinSetting is saved or deleted (see PinsConfig.ready), never queried per request.
+_settings_lock = threading.Lock()
+_settings: dict[int, PinSetting] | None = None
+
+
+def _pin_setting_model() -> type[PinSetting]:
+    # Looked up through the app registry: pins.models imports the serializers, which import this module.
+    model: type[PinSetting] = apps.get_model("pins", "PinSetting")
+    return model
+
+
+def pin_settings_read() -> Mapping[int, PinSetting]:
+    """Every pin's settings by BCM number (pins without settings are absent), from memory after the first call."""
+    global _settings
+    current = _settings
+    if current is None:
+        with _settings_lock:
+            current = _settings
+            if current is None:
+                current = {setting.pin: setting for setting in _pin_setting_model().objects.all()}
+                _settings = current
+    return current
+
+
+def _forget() -> None:
+    global _settings
+    with _settings_lock:
+        _settings = None
+
+
+def pin_settings_forget(**kwargs: object) -> None:
+    """Drop the settings kept in memory, so the next read loads them again (a save/delete signal receiver).
+
+    Forgotten at once and again when the transaction commits, so a read between the two cannot keep
+    the old values.
+    """
+    _forget()
+    transaction.on_commit(_forget)
+
+
+def pin_settings_remember(settings: Mapping[int, PinSetting]) -> None:
+    """Keep ``settings`` in memory as if loaded from the database (tests without a database use ``{}``)."""
+    global _settings
+    with _settings_lock:
+        _settings = dict(settings)
+
+
+def pin_label(*, pin: int) -> str | None:
+    setting = pin_settings_read().get(pin)
+    return setting.label if setting is not None and setting.label else None
+
+
+def pin_settings_apply() -> list[str]:
+    """Apply every saved configuration (server start-up); the names of the pins configured.
+
+    A locked pin is left alone, and a saved configuration that is not a valid update is skipped;
+    each skip is logged with the reason. One pin failing does not stop the others.
+    """
+    applied: list[str] = []
+    for pin, setting in sorted(pin_settings_read().items()):
+        name = parsers.pin_name(pin)
+        try:
+            change = setting.saved_change()
+        except ValidationError as error:
+            logger.warning("Saved configuration of %s skipped: %s", name, "; ".join(error.messages))
+            continue
+        if change is None:
+            continue
+        if setting.locked:
+            logger.info("Saved configuration of %s skipped: the pin is locked", name)
+            continue
+        try:
+            pin_configurations_update(changes={pin: change})
+        except EndrpiError as error:
+            logger.warning("Saved configuration of %s skipped: %s", name, error.message)
+            continue
+        logger.info("Applied saved configuration of %s", name)
+        applied.append(name)
+    return applied
 
 
 def pin_resolve(*, name: object) -> int:
@@ -44,17 +140,18 @@ _PULLS: dict[Pull, hardware.Pull] = {"FLOATING": "floating", "UP": "up", "DOWN":
 _PULL_NAMES: dict[hardware.Pull, Pull] = {value: key for key, value in _PULLS.items()}
 
 
-def _configuration(state: PinState) -> PinConfiguration:
+def _configuration(state: PinState, *, label: str | None) -> PinConfiguration:
     return PinConfiguration(
         io="INPUT" if state.function == "input" else "OUTPUT",
         state=state.state,
         pull=None if state.pull is None else _PULL_NAMES[state.pull],
+        label=label,
     )
 
 
 def pin_configuration_read(*, pin: int) -> PinConfiguration:
     try:
-        return _configuration(get_gpio().read(pin))
+        return _configuration(get_gpio().read(pin), label=pin_label(pin=pin))
     except GpioError as error:
         raise ReadingFailed(f"Failed to read pin configuration of {parsers.pin_name(pin)}: {error}") from error
 
@@ -90,6 +187,13 @@ def pin_configurations_update(*, changes: Mapping[int, PinChange]) -> None:
     for pin in changes:
         if pin not in parsers.USER_GPIOS:
             raise NotFound(f"Pin with BCM pin number `{pin}` not found")
+    settings = pin_settings_read()
+    locked = [parsers.pin_name(pin) for pin in changes if pin in settings and settings[pin].locked]
+    if locked:
+        raise Conflict(
+            f"{', '.join(locked)} {'is' if len(locked) == 1 else 'are'} locked in the server's settings "
+            "(unlock it in the admin at /admin/); no pin was changed"
+        )
     gpio = get_gpio()
     with _update_lock:
         done: list[tuple[int, PinState]] = []

@@ -17,6 +17,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from pins import hardware as pin_hardware
+from pins import services as pin_services
 from system.hardware.firmware import get_firmware
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -90,3 +91,11 @@ def gpio() -> Iterator[pin_hardware.Gpio]:
     yield mock
     pin_hardware.install_gpio(previous)
     mock.close()
+
+
+@pytest.fixture(autouse=True)
+def pin_settings() -> Iterator[None]:
+    """No saved pin settings unless a test saves some (saving one makes the next read load them)."""
+    pin_services.pin_settings_remember({})
+    yield
+    pin_services.pin_settings_remember({})

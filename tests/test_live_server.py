@@ -74,4 +74,4 @@ def test_a_websocket_client_reads_and_drives_pins_on_the_same_port(server):
         update = {"pins": {"J8:11": {"io": "OUTPUT", "state": 1}}}
         ws.send(json.dumps({"action": "UPDATE_PIN_CONFIGURATIONS", "params": update}))
         assert json.loads(ws.recv(timeout=5))["success"] is True
-    assert http(server, "GET", "/pins/GPIO17")[2] == {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING"}
+    assert http(server, "GET", "/pins/GPIO17")[2] == {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING", "label": None}

@@ -66,7 +66,7 @@ async def test_pins_are_the_same_over_rest_and_websocket():
     async with websocket() as client:
         reply = await client.request("READ_PIN_CONFIGURATIONS", {"pins": list(every_pin)})
     assert reply["data"] == every_pin
-    assert every_pin["GPIO17"] == {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING"}
+    assert every_pin["GPIO17"] == {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING", "label": None}
 
 
 async def test_an_invalid_pin_change_has_the_same_message_over_rest_and_websocket():

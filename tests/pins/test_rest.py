@@ -17,7 +17,7 @@ def test_pins_maps_every_header_gpio_to_its_configuration(client):
     assert response.status_code == 200
     body = response.json()
     assert list(body) == [f"GPIO{n}" for n in range(2, 28)]
-    assert body["GPIO8"] == {"io": "INPUT", "state": 0.0, "pull": "FLOATING"}
+    assert body["GPIO8"] == {"io": "INPUT", "state": 0.0, "pull": "FLOATING", "label": None}
 
 
 @pytest.mark.parametrize("name", ["GPIO17", "gpio17", "BCM17", "BOARD11", "J8:11", "17"])
@@ -25,7 +25,7 @@ def test_a_pin_can_be_named_the_ways_gpiozero_names_it(client, name):
     put(client, "/pins/GPIO17", {"io": "OUTPUT", "state": 1})
     response = client.get(f"/pins/{name}", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
-    assert response.json() == {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING"}
+    assert response.json() == {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING", "label": None}
 
 
 @pytest.mark.parametrize("name", ["GPIO0", "GPIO1", "GPIO28", "BOARD1", "banana"])
@@ -39,13 +39,13 @@ def test_put_drives_an_output_and_says_so(client):
     response = put(client, "/pins/BOARD11", {"io": "OUTPUT", "state": 1.0, "pull": "UP"})
     assert response.status_code == 200
     assert response.json() == {"message": "Pin configuration for pin `GPIO17` was updated successfully"}
-    assert client.get("/pins/GPIO17").json() == {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING"}
+    assert client.get("/pins/GPIO17").json() == {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING", "label": None}
 
 
 def test_put_makes_an_input_and_ignores_a_state(client):
     response = put(client, "/pins/GPIO4", {"io": "INPUT", "pull": "DOWN", "state": 1})
     assert response.status_code == 200
-    assert client.get("/pins/GPIO4").json() == {"io": "INPUT", "state": 0.0, "pull": "DOWN"}
+    assert client.get("/pins/GPIO4").json() == {"io": "INPUT", "state": 0.0, "pull": "DOWN", "label": None}
 
 
 @pytest.mark.parametrize(
@@ -69,7 +69,7 @@ def test_put_refuses_an_invalid_body_with_a_400_message_and_changes_nothing(clie
     response = put(client, "/pins/GPIO17", body)
     assert response.status_code == 400
     assert response.json() == {"message": message}
-    assert client.get("/pins/GPIO17").json() == {"io": "INPUT", "state": 0.0, "pull": "FLOATING"}
+    assert client.get("/pins/GPIO17").json() == {"io": "INPUT", "state": 0.0, "pull": "FLOATING", "label": None}
 
 
 def test_put_refuses_a_body_that_is_not_json(client):

@@ -17,8 +17,8 @@ async def test_read_pin_configurations_answers_the_named_pins_keyed_by_gpio_name
             "action": READ,
             "success": True,
             "data": {
-                "GPIO17": {"io": "INPUT", "state": 0.0, "pull": "FLOATING"},
-                "GPIO27": {"io": "INPUT", "state": 0.0, "pull": "FLOATING"},
+                "GPIO17": {"io": "INPUT", "state": 0.0, "pull": "FLOATING", "label": None},
+                "GPIO27": {"io": "INPUT", "state": 0.0, "pull": "FLOATING", "label": None},
             },
             "error": None,
         }
@@ -43,8 +43,8 @@ async def test_update_configures_every_pin_then_reads_back():
         assert reply == {"action": UPDATE, "success": True, "data": "Pin configurations updated", "error": None}
         read = await client.request(READ, {"pins": ["GPIO17", "GPIO27"]})
         assert read["data"] == {
-            "GPIO17": {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING"},
-            "GPIO27": {"io": "INPUT", "state": 1.0, "pull": "UP"},
+            "GPIO17": {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING", "label": None},
+            "GPIO27": {"io": "INPUT", "state": 1.0, "pull": "UP", "label": None},
         }
 
 
@@ -57,7 +57,7 @@ async def test_an_update_with_one_bad_pin_changes_no_pin():
         assert reply["success"] is False
         assert reply["error"] == "pins.GPIO27: No pull specified for input pin configuration"
         read = await client.request(READ, {"pins": ["GPIO17"]})
-        assert read["data"]["GPIO17"] == {"io": "INPUT", "state": 0.0, "pull": "FLOATING"}
+        assert read["data"]["GPIO17"] == {"io": "INPUT", "state": 0.0, "pull": "FLOATING", "label": None}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,25 @@
+"""The admin for pin settings: labels, write locks and configurations saved for start-up."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from pins.models import PinSetting
+
+
+@admin.register(PinSetting)
+# ModelAdmin is generic only in the stubs; it is not subscriptable at run time.
+class PinSettingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["__str__", "label", "locked", "io", "state", "pull"]
+    list_editable = ["label", "locked"]
+    list_filter = ["locked", "io"]
+    fieldsets = [
+        (None, {"fields": ["pin", "label", "locked"]}),
+        (
+            "Configuration applied at start-up",
+            {
+                "fields": ["io", "state", "pull"],
+                "description": "INPUT needs a pull; OUTPUT needs a state. Takes effect when the server next starts.",
+            },
+        ),
+    ]

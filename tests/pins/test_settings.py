@@ -1,0 +1,176 @@
+"""Operator settings kept in the admin: labels, write locks, configurations applied at start-up."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.core.exceptions import ValidationError
+from gpiozero.pins.mock import MockFactory
+
+from endrpi_project.errors import Conflict
+from pins import services
+from pins.configuration import InputChange, OutputChange
+from pins.hardware import Gpio, install_gpio
+from pins.models import PinSetting
+from tests.helpers import websocket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LOCKED = "GPIO17 is locked in the server's settings (unlock it in the admin at /admin/); no pin was changed"
+
+
+def put(client, path, body):
+    return client.put(path, data=json.dumps(body), content_type="application/json", HTTP_ACCEPT="application/json")
+
+
+def test_a_label_is_returned_with_the_pin_configuration(client):
+    PinSetting.objects.create(pin=17, label="Garage relay")
+    assert client.get("/pins/GPIO17", HTTP_ACCEPT="application/json").json() == {
+        "io": "INPUT",
+        "state": 0.0,
+        "pull": "FLOATING",
+        "label": "Garage relay",
+    }
+    every_pin = client.get("/pins", HTTP_ACCEPT="application/json").json()
+    assert every_pin["GPIO17"]["label"] == "Garage relay"
+    assert every_pin["GPIO27"]["label"] is None
+
+
+def test_a_label_sent_in_an_update_is_ignored(client):
+    response = put(client, "/pins/GPIO17", {"io": "OUTPUT", "state": 1, "label": "Sneaky"})
+    assert response.status_code == 200
+    assert client.get("/pins/GPIO17", HTTP_ACCEPT="application/json").json()["label"] is None
+
+
+def test_a_changed_label_is_seen_without_a_restart(client):
+    setting = PinSetting.objects.create(pin=4, label="Door")
+    assert services.pin_label(pin=4) == "Door"
+    setting.label = "Back door"
+    setting.save()
+    assert services.pin_label(pin=4) == "Back door"
+    setting.delete()
+    assert services.pin_label(pin=4) is None
+
+
+def test_settings_are_read_from_memory_after_the_first_read(django_assert_num_queries):
+    PinSetting.objects.create(pin=4, label="Door")
+    with django_assert_num_queries(1):
+        for _ in range(5):
+            services.pin_configurations_read()
+
+
+def test_it_refuses_a_rest_update_of_a_locked_pin(client, gpio):
+    PinSetting.objects.create(pin=17, locked=True)
+    response = put(client, "/pins/GPIO17", {"io": "OUTPUT", "state": 1})
+    assert response.status_code == 409
+    assert response.json() == {"message": LOCKED}
+    assert client.get("/pins/GPIO17", HTTP_ACCEPT="application/json").json()["io"] == "INPUT"
+
+
+async def test_it_refuses_a_websocket_update_of_a_locked_pin_and_changes_none_of_the_batch():
+    await sync_to_async(PinSetting.objects.create)(pin=17, locked=True)
+    async with websocket() as client:
+        reply = await client.request(
+            "UPDATE_PIN_CONFIGURATIONS",
+            {"pins": {"GPIO27": {"io": "OUTPUT", "state": 1}, "GPIO17": {"io": "OUTPUT", "state": 1}}},
+            id=7,
+        )
+        assert reply == {
+            "action": "UPDATE_PIN_CONFIGURATIONS",
+            "success": False,
+            "data": None,
+            "error": LOCKED,
+            "id": 7,
+        }
+        read = await client.request("READ_PIN_CONFIGURATIONS", {"pins": ["GPIO27"]})
+        assert read["data"]["GPIO27"]["io"] == "INPUT"
+
+
+def test_a_locked_pin_can_still_be_read(client):
+    PinSetting.objects.create(pin=17, locked=True, label="Relay")
+    assert client.get("/pins/GPIO17", HTTP_ACCEPT="application/json").status_code == 200
+
+
+def test_the_lock_error_names_every_locked_pin():
+    PinSetting.objects.create(pin=17, locked=True)
+    PinSetting.objects.create(pin=27, locked=True)
+    with pytest.raises(Conflict, match=r"^GPIO17, GPIO27 are locked"):
+        services.pin_configurations_update(changes={17: OutputChange(state=1.0), 27: OutputChange(state=0.0)})
+
+
+@pytest.mark.parametrize(
+    ("io", "state", "pull", "message"),
+    [
+        ("INPUT", None, "", "No pull specified for input pin configuration"),
+        ("OUTPUT", None, "UP", "No state specified for output pin configuration"),
+        ("", 1.0, "", "Choose a saved io for the saved state or pull, or clear them"),
+        ("", None, "UP", "Choose a saved io for the saved state or pull, or clear them"),
+    ],
+)
+def test_the_admin_refuses_a_saved_configuration_the_api_would_refuse(io, state, pull, message):
+    setting = PinSetting(pin=17, io=io, state=state, pull=pull)
+    with pytest.raises(ValidationError) as raised:
+        setting.full_clean()
+    assert raised.value.messages == [message]
+
+
+def test_the_admin_accepts_a_valid_saved_configuration():
+    PinSetting(pin=17, io="OUTPUT", state=1.0).full_clean()
+    PinSetting(pin=4, io="INPUT", pull="UP", state=1.0).full_clean()
+    PinSetting(pin=5, label="Spare").full_clean()
+
+
+def test_the_admin_refuses_a_pin_off_the_header():
+    with pytest.raises(ValidationError) as raised:
+        PinSetting(pin=28).full_clean()
+    assert "pin" in raised.value.message_dict
+
+
+def test_saved_configurations_are_applied_at_start_up(gpio, caplog):
+    PinSetting.objects.create(pin=17, io="OUTPUT", state=1.0)
+    PinSetting.objects.create(pin=4, io="INPUT", pull="UP")
+    PinSetting.objects.create(pin=5, label="Only a label")
+    PinSetting.objects.create(pin=6, io="OUTPUT", state=1.0, locked=True)
+    PinSetting.objects.create(pin=12, io="INPUT")  # saved before validation, or edited outside the admin
+    with caplog.at_level(logging.INFO, logger="pins.services"):
+        services.pins_start()
+    assert services.pin_configuration_read(pin=17).io == "OUTPUT"
+    assert services.pin_configuration_read(pin=17).state == 1.0
+    assert services.pin_configuration_read(pin=4).pull == "UP"
+    assert services.pin_configuration_read(pin=6).io == "INPUT"
+    assert services.pin_configuration_read(pin=12).io == "INPUT"
+    assert services.pin_configuration_read(pin=12).pull == "FLOATING"
+    assert "Applied saved configuration of GPIO4" in caplog.text
+    assert "Saved configuration of GPIO6 skipped: the pin is locked" in caplog.text
+    assert "Saved configuration of GPIO12 skipped: No pull specified for input pin configuration" in caplog.text
+
+
+def test_a_saved_configuration_the_hardware_refuses_does_not_stop_the_others(gpio, caplog):
+    PinSetting.objects.create(pin=4, io="OUTPUT", state=0.5)
+    PinSetting.objects.create(pin=17, io="OUTPUT", state=1.0)
+    no_pwm = Gpio(MockFactory(), simulated=True)
+    install_gpio(no_pwm)
+    try:
+        assert services.pin_settings_apply() == ["GPIO17"]
+    finally:
+        install_gpio(gpio)
+        no_pwm.close()
+    assert "Saved configuration of GPIO4 skipped: GPIO4 does not support PWM" in caplog.text
+
+
+def test_start_up_serves_on_when_the_settings_cannot_be_read(monkeypatch, caplog):
+    def unreadable() -> None:
+        raise RuntimeError("no such table: pins_pinsetting")
+
+    monkeypatch.setattr(services, "pin_settings_apply", unreadable)
+    services.pins_start()
+    assert "Saved pin configurations were not applied: no such table: pins_pinsetting" in caplog.text
+
+
+def test_saved_changes_are_the_changes_an_update_would_make():
+    assert PinSetting(pin=4, io="INPUT", pull="DOWN", state=1.0).saved_change() == InputChange(pull="DOWN")
+    assert PinSetting(pin=4, io="OUTPUT", state=0.0, pull="UP").saved_change() == OutputChange(state=0.0)
+    assert PinSetting(pin=4, label="x").saved_change() is None
