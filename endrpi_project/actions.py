@@ -19,6 +19,43 @@ Handler = Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
+class ParamDoc:
+    """One parameter of an action, as the WebSocket API page lists it."""
+
+    name: str
+    type: str
+    required: bool
+    description: str
+
+
+def _field_type(field: serializers.Field[Any, Any, Any, Any]) -> str:
+    if isinstance(field, serializers.Serializer):
+        return type(field).__name__.removesuffix("Serializer")
+    if isinstance(field, serializers.ListField):
+        return f"list of {_field_type(field.child)}"
+    if isinstance(field, serializers.DictField):
+        return f"object mapping names to {_field_type(field.child)}"
+    if isinstance(field, serializers.ChoiceField):
+        return " | ".join(f'"{choice}"' for choice in field.choices)
+    if isinstance(field, (serializers.FloatField, serializers.IntegerField)):
+        return "number"
+    if isinstance(field, serializers.BooleanField):
+        return "boolean"
+    return "string"
+
+
+def _param_docs(serializer: serializers.Serializer[Any], prefix: str) -> Iterator[ParamDoc]:
+    for name, param in serializer.fields.items():
+        if param.read_only:
+            continue
+        path = f"{prefix}{name}"
+        yield ParamDoc(path, _field_type(param), param.required, str(param.help_text or ""))
+        child = getattr(param, "child", None)
+        if isinstance(child, serializers.Serializer):
+            yield from _param_docs(child, f"{path}.*.")
+
+
+@dataclass(frozen=True)
 class Action:
     """One WebSocket action.
 
@@ -44,6 +81,10 @@ class Action:
         serializer = self.params(data=params)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+    def param_docs(self) -> list[ParamDoc]:
+        """The params this action takes, nested fields included (``pins.*.io``), from its serializer."""
+        return [] if self.params is None else list(_param_docs(self.params(), ""))
 
     def run(self, params: Any) -> Any:
         return self.handler(self.validate(params))

@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from endrpi_project import views
+
+admin.site.site_header = "Endrpi settings"
+admin.site.site_title = "Endrpi"
+admin.site.index_title = "Labels, locks and saved pin configurations"
 
 urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    # Browsers ask for /favicon.ico on pages that name no icon (admin, browsable API).
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("endrpi_project/favicon.svg"))),
     path("admin/", admin.site.urls),
+    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("docs/websocket", views.websocket_docs, name="websocket-docs"),
     path("", include("system.urls")),
     path("", include("pins.urls")),
 ]

@@ -19,6 +19,13 @@ HEADER_TO_BCM: dict[int, int] = {
 }  # fmt: skip
 BCM_TO_HEADER: dict[int, int] = {bcm: physical for physical, bcm in HEADER_TO_BCM.items()}
 
+# The other physical pins of the header: power, ground and the HAT ID EEPROM bus (GPIO0/1, not user pins).
+HEADER_OTHER: dict[int, str] = {
+    1: "3V3", 2: "5V", 4: "5V", 6: "GND", 9: "GND", 14: "GND", 17: "3V3", 20: "GND", 25: "GND",
+    27: "ID_SD", 28: "ID_SC", 30: "GND", 34: "GND", 39: "GND",
+}  # fmt: skip
+HEADER_PINS = 40
+
 # wiringPi numbers, as gpiozero names them (WPI0 is GPIO17).
 WIRINGPI_TO_BCM: dict[int, int] = {
     0: 17, 1: 18, 2: 27, 3: 22, 4: 23, 5: 24, 6: 25, 7: 4, 8: 2, 9: 3, 10: 8, 11: 7, 12: 10,

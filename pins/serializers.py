@@ -117,7 +117,3 @@ class PinChangeMapField(serializers.DictField):
 
 class UpdatePinConfigurationsParams(serializers.Serializer[Any]):
     pins = PinChangeMapField(help_text='{"GPIO17": {"io": "OUTPUT", "state": 1.0}, ...}')
-
-
-class MessageSerializer(serializers.Serializer[Any]):
-    message = serializers.CharField()

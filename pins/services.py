@@ -124,6 +124,21 @@ def pin_settings_apply() -> list[str]:
     return applied
 
 
+def pins_simulated() -> bool:
+    """Whether the GPIO is gpiozero's mock pins rather than a Raspberry Pi's."""
+    return get_gpio().simulated
+
+
+def pins_header() -> list[tuple[int, str, int | None]]:
+    """The 40-pin header in physical order: ``(physical pin, name, BCM number or None)``."""
+    return [
+        (physical, parsers.pin_name(parsers.HEADER_TO_BCM[physical]), parsers.HEADER_TO_BCM[physical])
+        if physical in parsers.HEADER_TO_BCM
+        else (physical, parsers.HEADER_OTHER[physical], None)
+        for physical in range(1, parsers.HEADER_PINS + 1)
+    ]
+
+
 def pin_resolve(*, name: object) -> int:
     """The BCM number of the user GPIO ``name`` names; :class:`NotFound` for any other pin."""
     bcm = parsers.parse_pin(name)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
+@extend_schema_field(OpenApiTypes.NUMBER)
 class NumberField(serializers.Field[Any, Any, Any, Any]):
     """A JSON number that keeps its kind: kilobytes and hertz stay integers, degrees stay floats."""
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers as drf
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from endrpi_project.serializers import error_responses
 from system import serializers, services
+
+
+def reading_schema(serializer: type[drf.Serializer[Any]], *, tag: str = "system") -> Any:
+    """The schema of a reading view: its model on 200, a ``Message`` on 500."""
+    return extend_schema(responses={200: serializer, **error_responses(500)}, tags=[tag])
 
 
 class ReadingView(APIView):
@@ -23,6 +30,7 @@ class ReadingView(APIView):
         return Response(self.serializer_class(type(self).read()).data)
 
 
+@reading_schema(serializers.SystemSerializer)
 class SystemView(ReadingView):
     """Every reading at once. A reading that is unavailable here is `null`, with its message in `errors`."""
 
@@ -30,6 +38,7 @@ class SystemView(ReadingView):
     serializer_class = serializers.SystemSerializer
 
 
+@reading_schema(serializers.PlatformSerializer)
 class PlatformView(ReadingView):
     """Machine type, network name and operating system."""
 
@@ -37,6 +46,7 @@ class PlatformView(ReadingView):
     serializer_class = serializers.PlatformSerializer
 
 
+@reading_schema(serializers.TemperatureSerializer)
 class TemperatureView(ReadingView):
     """System on chip temperature in degrees Celsius."""
 
@@ -44,6 +54,7 @@ class TemperatureView(ReadingView):
     serializer_class = serializers.TemperatureSerializer
 
 
+@reading_schema(serializers.ThrottleSerializer)
 class ThrottleView(ReadingView):
     """Under-voltage, frequency capping, throttling and soft temperature limit: now and since boot."""
 
@@ -51,6 +62,7 @@ class ThrottleView(ReadingView):
     serializer_class = serializers.ThrottleSerializer
 
 
+@reading_schema(serializers.UpTimeSerializer)
 class UptimeView(ReadingView):
     """Time since boot."""
 
@@ -58,6 +70,7 @@ class UptimeView(ReadingView):
     serializer_class = serializers.UpTimeSerializer
 
 
+@reading_schema(serializers.FrequencySerializer)
 class FrequencyView(ReadingView):
     """Measured ARM and core clocks in hertz."""
 
@@ -65,6 +78,7 @@ class FrequencyView(ReadingView):
     serializer_class = serializers.FrequencySerializer
 
 
+@reading_schema(serializers.MemorySerializer)
 class MemoryView(ReadingView):
     """Total, free and available memory in kilobytes."""
 
