@@ -1,0 +1,145 @@
+"""Real headless Chromium (Debian's ``chromium``) driven by Playwright, against a real daphne.
+
+The server runs with DEBUG off, mock GPIO, a fake host tree and firmware, and a fresh database
+holding a few pin settings, so what the browser sees is what a Pi owner's browser would see.
+Every request the browser makes to anywhere but the server is refused and recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import FIXTURES, FakeVcgencmd, HostTree
+from tests.live import ROOT, LiveServer, live_server
+
+CHROMIUM = Path(os.environ.get("ENDRPI_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Settings saved in the admin before the server starts: a label with a saved configuration
+# (applied at start-up), and a locked pin.
+PIN_SETTINGS = """
+from pins.models import PinSetting
+PinSetting.objects.create(pin=17, label="Garage relay", io="OUTPUT", state=1.0)
+PinSetting.objects.create(pin=27, label="Door sensor", locked=True)
+"""
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
+    pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM}", allow_module_level=True)
+
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Response,
+    Route,
+    sync_playwright,
+)
+
+
+def start_server(base: Path) -> Generator[LiveServer, None, None]:
+    tree = HostTree(base / "host")
+    tree.write("sys/class/thermal/thermal_zone0/temp", "51540\n")
+    tree.write("proc/uptime", "1234.4 1.0\n")
+    tree.write("proc/meminfo", (FIXTURES / "meminfo.txt").read_text())
+    firmware = FakeVcgencmd(base / "bin" / "vcgencmd")
+    firmware.path.parent.mkdir(parents=True, exist_ok=True)
+    firmware.answer(throttled="0x50005")
+    data = base / "data"
+    env = {
+        "ENDRPI_HOST_ROOT": str(tree.root),
+        "ENDRPI_VCGENCMD": str(firmware.path),
+        "ENDRPI_DATA_DIR": str(data),
+        "ENDRPI_GPIO": "mock",
+        "ENDRPI_DEBUG": "false",
+    }
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "endrpi_project.settings", **env}
+    data.mkdir(parents=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=environment, check=True
+    )
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", PIN_SETTINGS], cwd=ROOT, env=environment, check=True)
+    with live_server(data, env) as server:
+        yield server
+
+
+@pytest.fixture(scope="package")
+def server(tmp_path_factory) -> Iterator[LiveServer]:
+    yield from start_server(tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="package")
+def browser(playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@dataclass
+class Watched:
+    """A page, and what went wrong on it: console errors, page errors, requests that left the server."""
+
+    page: Page
+    console_errors: list[str] = field(default_factory=list)
+    outside_requests: list[str] = field(default_factory=list)
+    failed_responses: list[str] = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        assert self.outside_requests == []
+        assert self.console_errors == []
+        assert self.failed_responses == []
+
+
+@pytest.fixture
+def watched(browser) -> Iterator[Watched]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    watched = Watched(page)
+
+    def only_loopback(route: Route) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            watched.outside_requests.append(route.request.url)
+            route.abort()
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            watched.console_errors.append(message.text)
+
+    context.route("**/*", only_loopback)
+    page.on("console", console)
+    page.on("pageerror", lambda error: watched.console_errors.append(str(error)))
+
+    def response(answer: Response) -> None:
+        if answer.status >= 400:
+            watched.failed_responses.append(f"{answer.status} {answer.url}")
+
+    page.on("response", response)
+    yield watched
+    context.close()
