@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from endrpi_project.errors import Conflict, EndrpiError, InvalidRequest, NotFound, ReadingFailed
 from pins import hardware, parsers
@@ -62,7 +62,11 @@ def pin_settings_read() -> Mapping[int, PinSetting]:
         with _settings_lock:
             current = _settings
             if current is None:
-                current = {setting.pin: setting for setting in _pin_setting_model().objects.all()}
+                try:
+                    current = {setting.pin: setting for setting in _pin_setting_model().objects.all()}
+                except DatabaseError as error:
+                    # Fail closed: an update must not pass a lock that could not be read.
+                    raise ReadingFailed(f"Failed to read the pin settings (run manage.py migrate?): {error}") from error
                 _settings = current
     return current
 
@@ -91,7 +95,11 @@ def pin_settings_remember(settings: Mapping[int, PinSetting]) -> None:
 
 
 def pin_label(*, pin: int) -> str | None:
-    setting = pin_settings_read().get(pin)
+    """The operator's label for ``pin``; ``None`` when it has none, or the settings cannot be read."""
+    try:
+        setting = pin_settings_read().get(pin)
+    except ReadingFailed:
+        return None  # a reading is still worth answering without its label
     return setting.label if setting is not None and setting.label else None
 
 

@@ -8,6 +8,7 @@ import logging
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 from gpiozero.pins.mock import MockFactory
 
 from endrpi_project.errors import Conflict
@@ -174,3 +175,17 @@ def test_saved_changes_are_the_changes_an_update_would_make():
     assert PinSetting(pin=4, io="INPUT", pull="DOWN", state=1.0).saved_change() == InputChange(pull="DOWN")
     assert PinSetting(pin=4, io="OUTPUT", state=0.0, pull="UP").saved_change() == OutputChange(state=0.0)
     assert PinSetting(pin=4, label="x").saved_change() is None
+
+
+def test_without_its_table_reads_answer_without_labels_and_updates_are_refused(client, monkeypatch):
+    def no_table(*args, **kwargs):
+        raise OperationalError("no such table: pins_pinsetting")
+
+    monkeypatch.setattr(PinSetting.objects, "all", no_table)
+    services.pin_settings_forget()
+    assert client.get("/pins/GPIO17", HTTP_ACCEPT="application/json").json()["label"] is None
+    response = put(client, "/pins/GPIO17", {"io": "OUTPUT", "state": 1})
+    assert response.status_code == 500
+    assert response.json() == {
+        "message": "Failed to read the pin settings (run manage.py migrate?): no such table: pins_pinsetting"
+    }
