@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -51,6 +53,10 @@ class PinDetailView(APIView):
     """
 
     serializer_class = serializers.PinConfigurationSerializer
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> serializers.PinConfigurationSerializer:
+        """Used by the browsable API only: its PUT form starts from the pin's current configuration."""
+        return self.serializer_class(*args, **kwargs)
 
     @extend_schema(
         operation_id="pin_read",

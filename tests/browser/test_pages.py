@@ -176,6 +176,7 @@ def test_the_browsable_api_renders_a_pin_and_puts_from_its_form(server, watched)
     expect(page.locator(".response-info")).to_contain_text('"io": "INPUT"')
     navbar = page.eval_on_selector(".navbar", "element => getComputedStyle(element).backgroundColor")
     assert navbar not in ("rgba(0, 0, 0, 0)", "transparent")  # Bootstrap's CSS was served
+    expect(page.locator("#id__content")).to_have_value(re.compile(r'"io": "INPUT"'))  # starts from the pin as it is
     page.locator("#id__content").fill('{"io": "OUTPUT", "state": 1}')
     page.locator("#put-generic-content-form button", has_text="PUT").click()
     expect(page.locator(".response-info")).to_contain_text(
