@@ -44,7 +44,11 @@ class LiveServer:
 
 @contextmanager
 def live_server(
-    data_dir: Path, env: Mapping[str, str] | None = None, *, asgi: str = "endrpi_project.asgi:application"
+    data_dir: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    asgi: str = "endrpi_project.asgi:application",
+    port: int | None = None,
 ) -> Iterator[LiveServer]:
     """Migrate a fresh database in ``data_dir``, start daphne, wait for its first answer, stop it after."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -58,7 +62,7 @@ def live_server(
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=environment, check=True
     )
-    port = free_port()
+    port = port or free_port()
     log = data_dir / "daphne.log"
     with open(log, "wb") as output:
         process = subprocess.Popen(

@@ -55,7 +55,7 @@ from playwright.sync_api import (  # noqa: E402
 )
 
 
-def start_server(base: Path) -> Generator[LiveServer, None, None]:
+def start_server(base: Path, port: int | None = None) -> Generator[LiveServer, None, None]:
     tree = HostTree(base / "host")
     tree.write("sys/class/thermal/thermal_zone0/temp", "51540\n")
     tree.write("proc/uptime", "1234.4 1.0\n")
@@ -77,7 +77,7 @@ def start_server(base: Path) -> Generator[LiveServer, None, None]:
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=environment, check=True
     )
     subprocess.run([sys.executable, "manage.py", "shell", "-c", PIN_SETTINGS], cwd=ROOT, env=environment, check=True)
-    with live_server(data, env) as server:
+    with live_server(data, env, port=port) as server:
         yield server
 
 

@@ -100,10 +100,10 @@ def test_the_dashboard_shows_the_servers_error_for_a_locked_pin(server, watched)
     watched.assert_clean()
 
 
-def test_the_banner_shows_when_the_server_goes_away(tmp_path, watched):
+def test_the_banner_shows_when_the_server_goes_away_and_goes_when_it_is_back(tmp_path, watched):
     page = watched.page
-    servers = start_server(tmp_path / "server")
-    server = next(servers)
+    first = start_server(tmp_path / "first")
+    server = next(first)
     try:
         page.goto(f"{server.http_url}/")
         expect(page.locator("#status")).to_have_attribute("data-state", "live")
@@ -116,7 +116,16 @@ def test_the_banner_shows_when_the_server_goes_away(tmp_path, watched):
         expect(page.locator("#banner-detail")).to_contain_text(re.compile(r"Reconnecting"))
         expect(page.locator("#status")).to_have_text("Offline")
     finally:
-        servers.close()
+        first.close()
+    second = start_server(tmp_path / "second", port=server.port)
+    next(second)
+    try:
+        # Backoff tops out at 10 s between attempts, so the page is back within that of the server.
+        expect(page.locator("#banner")).to_be_hidden(timeout=20_000)
+        expect(page.locator("#status")).to_have_text("Live")
+        expect(page.locator("#temperature")).to_have_text("51.5")
+    finally:
+        second.close()
     assert watched.outside_requests == []
 
 
