@@ -7,6 +7,8 @@ with a message that says what was wrong with the text.
 from __future__ import annotations
 
 import re
+import struct
+from collections.abc import Sequence
 from datetime import timedelta
 
 THROTTLE_BITS: dict[str, int] = {
@@ -81,3 +83,106 @@ def parse_clock(text: str) -> int:
     if match is None:
         raise ValueError(f"expected 'frequency(N)=HERTZ', got {text.strip()[:40]!r}")
     return int(match.group(1))
+
+
+def parse_sysfs_throttled(text: str) -> int:
+    """The kernel's ``.../soc:firmware/get_throttled`` file (``"50005\\n"``, hex without ``0x``) to the word."""
+    try:
+        return int(text.strip(), 16)
+    except ValueError:
+        raise ValueError(f"expected a hexadecimal throttle word, got {text.strip()[:40]!r}") from None
+
+
+def parse_device_tree_string(raw: bytes) -> str:
+    """A device-tree string property (``b"Raspberry Pi 4 Model B Rev 1.4\\x00"``) to text."""
+    return raw.split(b"\0", 1)[0].decode("ascii", errors="replace").strip()
+
+
+# --- The VideoCore mailbox property interface ---------------------------------------------------
+#
+# One ioctl on /dev/vcio (or /dev/vcio_gencmd) carries a buffer of little-endian 32-bit words:
+#
+#   [total size in bytes] [0 = process request; answered 0x80000000 success / 0x80000001 error]
+#   [tag id] [value buffer size in bytes] [0 = request; answered 0x80000000 | value length]
+#   [value buffer ...] [0 = end tag]
+#
+# These functions build and read that buffer; opening the device and the ioctl itself live in
+# ``system.hardware.firmware``. Every Raspberry Pi kernel is little-endian.
+
+MAILBOX_REQUEST = 0x00000000
+MAILBOX_SUCCESS = 0x80000000
+TAG_RESPONSE = 0x80000000
+TAG_GET_THROTTLED = 0x00030046
+TAG_GET_CLOCK_MEASURED = 0x00030047
+TAG_GET_GENCMD_RESULT = 0x00030080
+CLOCK_IDS: dict[str, int] = {"arm": 3, "core": 4}
+# vcgencmd's MAX_STRING: the room for a command and for its answer.
+GENCMD_MAX = 1024
+
+_IOC_WRITE = 1
+_IOC_READ = 2
+
+
+def ioctl_readwrite(kind: int, number: int, size: int) -> int:
+    """Linux's ``_IOWR(kind, number, size)`` request code (``_IOWR(100, 0, char *)`` on a 64-bit Pi)."""
+    return ((_IOC_READ | _IOC_WRITE) << 30) | (size << 16) | (kind << 8) | number
+
+
+def _words(buffer: bytes) -> tuple[int, ...]:
+    if len(buffer) % 4 or len(buffer) < 24:
+        raise ValueError(f"a mailbox buffer is whole 32-bit words, at least 6; got {len(buffer)} bytes")
+    return struct.unpack(f"<{len(buffer) // 4}I", buffer)
+
+
+def mailbox_request(tag: int, values: Sequence[int], *, value_size: int | None = None) -> bytes:
+    """The buffer asking ``tag`` with request ``values`` (32-bit words) in a value buffer of ``value_size``."""
+    size = 4 * len(values) if value_size is None else value_size
+    if size % 4 or size < 4 * len(values):
+        raise ValueError(f"a value buffer of {size} bytes cannot hold {len(values)} words")
+    padding = (0,) * (size // 4 - len(values))
+    words = (0, MAILBOX_REQUEST, tag, size, 0, *values, *padding, 0)
+    return struct.pack(f"<{len(words)}I", 4 * len(words), *words[1:])
+
+
+def mailbox_response(buffer: bytes, tag: int, count: int) -> tuple[int, ...]:
+    """The first ``count`` value words the firmware answered to ``tag``; ``ValueError`` if it did not."""
+    words = _words(buffer)
+    if words[0] != len(buffer):
+        raise ValueError(f"mailbox buffer says it is {words[0]} bytes but is {len(buffer)}")
+    if words[1] != MAILBOX_SUCCESS:
+        raise ValueError(f"the firmware refused the request (code {words[1]:#010x})")
+    if words[2] != tag:
+        raise ValueError(f"the firmware answered tag {words[2]:#010x}, not {tag:#010x}")
+    if not words[4] & TAG_RESPONSE:
+        raise ValueError(f"the firmware did not answer tag {tag:#010x}")
+    length = words[4] & ~TAG_RESPONSE
+    if length < 4 * count or 5 + count > len(words):
+        raise ValueError(f"the firmware answered {length} bytes to tag {tag:#010x}; expected {4 * count}")
+    return tuple(words[5 : 5 + count])
+
+
+def gencmd_request(command: str) -> bytes:
+    """The buffer sending a text command (``"get_throttled"``) as vcgencmd does: error word, then text."""
+    text = command.encode("ascii")
+    if len(text) + 1 >= GENCMD_MAX:
+        raise ValueError(f"a firmware command is under {GENCMD_MAX} bytes; got {len(text)}")
+    value = struct.pack("<I", 0) + text.ljust(GENCMD_MAX, b"\0")
+    words = struct.pack("<5I", 0, MAILBOX_REQUEST, TAG_GET_GENCMD_RESULT, GENCMD_MAX, 0)
+    body = words + value + struct.pack("<I", 0)
+    return struct.pack("<I", len(body)) + body[4:]
+
+
+def gencmd_response(buffer: bytes) -> str:
+    """The text the firmware answered to a command (``"throttled=0x50005"``); ``ValueError`` on an error."""
+    if len(buffer) < 28 or len(buffer) % 4:
+        raise ValueError(f"a firmware command answer is whole 32-bit words; got {len(buffer)} bytes")
+    size, code, tag, _, _, error = struct.unpack_from("<6I", buffer)
+    if size != len(buffer):
+        raise ValueError(f"mailbox buffer says it is {size} bytes but is {len(buffer)}")
+    if code != MAILBOX_SUCCESS:
+        raise ValueError(f"the firmware refused the request (code {code:#010x})")
+    if tag != TAG_GET_GENCMD_RESULT:
+        raise ValueError(f"the firmware answered tag {tag:#010x}, not {TAG_GET_GENCMD_RESULT:#010x}")
+    if error:
+        raise ValueError(f"the firmware answered error {error} to the command")
+    return buffer[24:-4].split(b"\0", 1)[0].decode("ascii", errors="replace")
