@@ -17,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from gpiozero import Factory, GPIOZeroError, Pin, PinPWMUnsupported
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from system.hardware.host import read_host_file
+from system.hardware.host import read_board_model
 
 logger = logging.getLogger(__name__)
 
@@ -114,10 +114,7 @@ class Gpio:
 
 def is_raspberry_pi() -> bool:
     """Whether the device tree names a Raspberry Pi board."""
-    try:
-        return read_host_file("proc/device-tree/model").startswith("Raspberry Pi")
-    except OSError:
-        return False
+    return (read_board_model() or "").startswith("Raspberry Pi")
 
 
 def create_gpio(mode: str) -> Gpio:

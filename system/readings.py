@@ -63,6 +63,7 @@ class Platform:
     machine_type: str
     network_name: str
     operating_system: OperatingSystem
+    model: str | None = None
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,9 @@ class PlatformSerializer(serializers.Serializer[Any]):
     machineType = serializers.CharField(source="machine_type")
     networkName = serializers.CharField(source="network_name")
     operatingSystem = OperatingSystemSerializer(source="operating_system")
+    model = serializers.CharField(
+        allow_null=True, help_text='The board, from the device tree ("Raspberry Pi 4 Model B Rev 1.4"); null off a Pi.'
+    )
 
 
 class SystemSerializer(serializers.Serializer[Any]):

@@ -101,6 +101,7 @@ def platform_read() -> Platform:
         machine_type=uname.machine,
         network_name=uname.node,
         operating_system=OperatingSystem(name=uname.system, release=uname.release, version=uname.version),
+        model=host.read_board_model(),
     )
 
 

@@ -14,9 +14,12 @@ from pathlib import Path
 
 from django.conf import settings
 
+from system import parsers
+
 THERMAL_ZONE = "sys/class/thermal/thermal_zone0/temp"
 UPTIME = "proc/uptime"
 MEMINFO = "proc/meminfo"
+DEVICE_TREE_MODEL = "proc/device-tree/model"
 
 
 def host_path(relative: str) -> Path:
@@ -27,6 +30,21 @@ def read_host_file(relative: str) -> str:
     """The text of a file below the host root. Raises ``OSError`` as ``open`` does."""
     with open(host_path(relative), encoding="ascii", errors="replace") as handle:
         return handle.read()
+
+
+def read_host_bytes(relative: str) -> bytes:
+    """The bytes of a file below the host root (device-tree properties are binary)."""
+    with open(host_path(relative), "rb") as handle:
+        return handle.read()
+
+
+def read_board_model() -> str | None:
+    """The board's name from the device tree (``Raspberry Pi 4 Model B Rev 1.4``); ``None`` without one."""
+    try:
+        raw = read_host_bytes(DEVICE_TREE_MODEL)
+    except OSError:
+        return None
+    return parsers.parse_device_tree_string(raw) or None
 
 
 @dataclass(frozen=True)
