@@ -3,21 +3,31 @@
 The factory is chosen on first use, never at import: on a Raspberry Pi gpiozero's default
 factory for the board (lgpio on a Pi 5), elsewhere gpiozero's mock pins. ``ENDRPI_GPIO`` forces
 either. Tests install their own :class:`Gpio` with :func:`install_gpio`.
+
+Reading never changes a pin. On real hardware, creating a gpiozero pin claims the line (lgpio
+resets it to a floating input), so only pins the server has configured are gpiozero pins (kept,
+claimed, for the server's lifetime). Any other pin is read from the kernel's line info on the
+GPIO character device (``GPIO_V2_GET_LINEINFO_IOCTL``), which reports direction and bias without
+claiming the line; its level is not known without claiming it, so its ``state`` is ``None``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import threading
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Literal, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from gpiozero import Factory, GPIOZeroError, Pin, PinPWMUnsupported
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from system.hardware.host import read_board_model
+from pins import parsers
+from system.hardware.host import host_path, read_board_model
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +52,71 @@ class PinState:
     pull: Pull | None
 
 
-class Gpio:
-    """A pin factory and the pins this server has configured (kept for its lifetime)."""
+class ChipDevice(Protocol):
+    """The line-info ioctl on a GPIO character device: send the request, get the kernel's answer.
 
-    def __init__(self, factory: Factory, *, simulated: bool) -> None:
+    Raises ``OSError`` as ``open`` and ``ioctl`` do.
+    """
+
+    def line_info(self, path: Path, request: bytes) -> bytes: ...
+
+
+class GpioChipDevice:
+    """The real ``/dev/gpiochipN``: opened once, read-only; asking for line info claims nothing."""
+
+    def __init__(self) -> None:
+        self._fds: dict[Path, int] = {}
+        self._lock = threading.Lock()
+
+    def line_info(self, path: Path, request: bytes) -> bytes:
+        fd = self._fds.get(path)
+        if fd is None:
+            with self._lock:
+                fd = self._fds.get(path)
+                if fd is None:
+                    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                    self._fds[path] = fd
+        answer = bytearray(request)
+        fcntl.ioctl(fd, parsers.GPIO_V2_GET_LINEINFO_IOCTL, answer, True)
+        return bytes(answer)
+
+
+class KernelLines:
+    """What the kernel says about the lines of one gpiochip (BCM number = line offset on a Pi)."""
+
+    def __init__(self, path: Path, device: ChipDevice) -> None:
+        self.path = path
+        self.device = device
+
+    def read(self, bcm: int) -> PinState:
+        try:
+            info = parsers.parse_line_info(self.device.line_info(self.path, parsers.line_info_request(bcm)))
+        except OSError as error:
+            raise GpioError(
+                f"the kernel's line info for GPIO{bcm} is unavailable ({self.path}: {error.strerror})"
+            ) from None
+        except ValueError as error:
+            raise GpioError(f"unexpected line info for GPIO{bcm}: {error}") from None
+        # The level of a line nobody here claimed is unknown: reading it would mean claiming it.
+        return PinState(function=info.direction, state=None, pull=info.pull)
+
+
+class Gpio:
+    """A pin factory and the pins this server has configured (kept for its lifetime).
+
+    ``lines`` reads the pins the server has not configured without touching them; without it (the
+    simulated GPIO) every pin read is a gpiozero mock pin, which disturbs nothing real.
+    """
+
+    def __init__(self, factory: Factory, *, simulated: bool, lines: KernelLines | None = None) -> None:
         self.factory = factory
         self.simulated = simulated
+        self.lines = lines
         self._pins: dict[int, Pin] = {}
         self._lock = threading.Lock()
+
+    def is_configured(self, bcm: int) -> bool:
+        return bcm in self._pins
 
     def _pin(self, bcm: int) -> Pin:
         pin = self._pins.get(bcm)
@@ -65,6 +132,8 @@ class Gpio:
         return pin
 
     def read(self, bcm: int) -> PinState:
+        if self.lines is not None and bcm not in self._pins:
+            return self.lines.read(bcm)
         try:
             pin = self._pin(bcm)
             function = pin.function
@@ -130,7 +199,8 @@ def create_gpio(mode: str) -> Gpio:
             raise ImproperlyConfigured(f"ENDRPI_GPIO=real but no GPIO pin factory loads: {error}") from error
         logger.error("No GPIO pin factory loads on this Raspberry Pi (%s); simulating GPIO instead", error)
         return Gpio(MockFactory(pin_class=MockPWMPin), simulated=True)
-    return Gpio(factory, simulated=False)
+    chip = getattr(factory, "chip", 0)
+    return Gpio(factory, simulated=False, lines=KernelLines(host_path(f"dev/gpiochip{chip}"), GpioChipDevice()))
 
 
 _gpio: Gpio | None = None
