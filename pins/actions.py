@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from endrpi_project.actions import Action
+from endrpi_project.representation import representer
 from pins import serializers, services
+
+_represent = representer(serializers.PinConfigurationSerializer)
 
 
 def read_pin_configurations(params: dict[str, Any]) -> dict[str, Any]:
     configurations = services.pin_configurations_read(pins=params["pins"])
-    return {name: serializers.PinConfigurationSerializer(config).data for name, config in configurations.items()}
+    return {name: _represent(config) for name, config in configurations.items()}
 
 
 def update_pin_configurations(params: dict[str, Any]) -> str:
@@ -25,6 +28,9 @@ ACTIONS = [
         params=serializers.ReadPinConfigurationsParams,
         description="Reads the configuration of the named pins (an empty list gives an empty map).",
         model="PinConfigurationMap",
+        # Configured pins are read from gpiozero's pin objects (memory, or one GPIO ioctl on a Pi),
+        # the others from one line-info ioctl each: nothing that waits, so it runs on the loop.
+        inline=True,
     ),
     Action(
         name="UPDATE_PIN_CONFIGURATIONS",

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from endrpi_project.representation import representer
 from endrpi_project.serializers import MessageSerializer, error_responses
 from pins import serializers, services
 
@@ -40,9 +41,8 @@ class PinListView(APIView):
     )
     def get(self, request: Request) -> Response:
         configurations = services.pin_configurations_read()
-        return Response(
-            {name: serializers.PinConfigurationSerializer(config).data for name, config in configurations.items()}
-        )
+        represent = representer(serializers.PinConfigurationSerializer)
+        return Response({name: represent(config) for name, config in configurations.items()})
 
 
 class PinDetailView(APIView):
@@ -66,7 +66,7 @@ class PinDetailView(APIView):
     )
     def get(self, request: Request, pin_id: str) -> Response:
         pin = services.pin_resolve(name=pin_id)
-        return Response(self.serializer_class(services.pin_configuration_read(pin=pin)).data)
+        return Response(representer(self.serializer_class)(services.pin_configuration_read(pin=pin)))
 
     @extend_schema(
         operation_id="pin_update",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 
 THROTTLE_BITS: dict[str, int] = {
@@ -51,16 +51,26 @@ def format_uptime(seconds: float) -> str:
     return str(timedelta(seconds=round(seconds)))
 
 
-def parse_meminfo(text: str) -> dict[str, int]:
-    """``/proc/meminfo`` to a map of field name to kilobytes (``{"MemTotal": 3884328, ...}``)."""
+def parse_meminfo(text: str, fields: Collection[str] | None = None) -> dict[str, int]:
+    """``/proc/meminfo`` to a map of field name to kilobytes (``{"MemTotal": 3884328, ...}``).
+
+    With ``fields``, stops reading as soon as it has them all (the kernel prints MemTotal, MemFree
+    and MemAvailable first), and leaves out the rest.
+    """
     values: dict[str, int] = {}
+    wanted = len(fields) if fields is not None else -1
     for line in text.splitlines():
         name, sep, rest = line.partition(":")
         if not sep:
             continue
+        name = name.strip()
+        if fields is not None and name not in fields:
+            continue
         number = rest.split()
         if number and number[0].isdigit():
-            values[name.strip()] = int(number[0])
+            values[name] = int(number[0])
+            if len(values) == wanted:
+                break
     return values
 
 

@@ -77,11 +77,12 @@ def frequency_read() -> Frequency:
 
 
 _MEMINFO_FIELDS = {"total": "MemTotal", "free": "MemFree", "available": "MemAvailable"}
+_MEMINFO_NAMES = frozenset(_MEMINFO_FIELDS.values())
 
 
 def memory_read() -> Memory:
     def read() -> dict[str, int]:
-        values = parsers.parse_meminfo(host.read_host_file(host.MEMINFO))
+        values = parsers.parse_meminfo(host.read_host_file(host.MEMINFO), _MEMINFO_NAMES)
         missing = [field for field in _MEMINFO_FIELDS.values() if field not in values]
         if missing:
             raise ValueError(f"/proc/meminfo has no {', '.join(missing)}")

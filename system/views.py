@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from endrpi_project.representation import representer
 from endrpi_project.serializers import error_responses
 from system import serializers, services
 
@@ -27,7 +28,7 @@ class ReadingView(APIView):
     serializer_class: ClassVar[type[drf.Serializer[Any]]]
 
     def get(self, request: Request) -> Response:
-        return Response(self.serializer_class(type(self).read()).data)
+        return Response(representer(self.serializer_class)(type(self).read()))
 
 
 @reading_schema(serializers.SystemSerializer)

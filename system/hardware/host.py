@@ -27,9 +27,23 @@ def host_path(relative: str) -> Path:
 
 
 def read_host_file(relative: str) -> str:
-    """The text of a file below the host root. Raises ``OSError`` as ``open`` does."""
-    with open(host_path(relative), encoding="ascii", errors="replace") as handle:
-        return handle.read()
+    """The text of a file below the host root. Raises ``OSError`` as ``open`` does.
+
+    Read with ``os.open``/``os.read`` rather than a text-mode ``open``: this runs on every
+    WebSocket reading, and building a buffered text stream for one small read costs more than the
+    read itself (the kernel writes these files in one go, so the first read holds nearly all of it).
+    """
+    fd = os.open(os.path.join(settings.ENDRPI_HOST_ROOT, relative), os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = [os.read(fd, _READ_SIZE)]
+        while chunks[-1]:
+            chunks.append(os.read(fd, _READ_SIZE))
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("ascii", errors="replace")
+
+
+_READ_SIZE = 16384
 
 
 def read_host_bytes(relative: str) -> bytes:

@@ -150,3 +150,16 @@ def test_it_refuses_a_sysfs_throttle_file_that_is_not_hex():
 )
 def test_it_reads_a_nul_terminated_device_tree_string(raw, text):
     assert parsers.parse_device_tree_string(raw) == text
+
+
+def test_meminfo_with_named_fields_reads_only_those():
+    from tests.conftest import FIXTURES
+
+    text = (FIXTURES / "meminfo.txt").read_text()
+    wanted = {"MemTotal", "MemFree", "MemAvailable"}
+    values = parsers.parse_meminfo(text, wanted)
+    assert values == {name: parsers.parse_meminfo(text)[name] for name in wanted}
+
+
+def test_meminfo_with_named_fields_leaves_out_a_missing_one():
+    assert parsers.parse_meminfo("MemTotal: 10 kB\nMemFree: 5 kB\n", {"MemTotal", "MemAvailable"}) == {"MemTotal": 10}
