@@ -346,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
                 for clients in (1, 8):
                     rest_results.append(rest_load(server, path, clients, duration=args.duration))
 
+            rss_rest = server.rss_mb()
             half = args.requests // 2
             websocket_total(server, MESSAGES["READ_MEMORY"], 16, half)
             rss_half = server.rss_mb()
@@ -386,8 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     lean_1, lean_16 = ratios("READ_MEMORY", "lean floor", 1), ratios("READ_MEMORY", "lean floor", 16)
     growth = rss_end - rss_half
     rows += [
-        (f"server RSS after {args.requests // 2:,} messages", f"{rss_half:.1f} MB"),
-        (f"server RSS after {args.requests:,} messages", f"{rss_end:.1f} MB ({growth:+.1f} MB in the second half)"),
+        ("server RSS after the WebSocket and REST measurements", f"{rss_rest:.1f} MB"),
+        (f"server RSS after {args.requests // 2:,} more messages", f"{rss_half:.1f} MB"),
+        (f"server RSS after {args.requests:,} more messages", f"{rss_end:.1f} MB ({growth:+.1f} MB in the 2nd half)"),
         ("floor server RSS (for comparison)", f"{floor_rss:.1f} MB"),
         ("READ_MEMORY CPU/msg over the floor's, 1 / 16 clients", f"{ratio_1:.2f}x / {ratio_16:.2f}x"),
         ("READ_MEMORY CPU/msg over the lean floor's, 1 / 16 clients", f"{lean_1:.2f}x / {lean_16:.2f}x"),
