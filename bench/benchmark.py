@@ -318,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
             "ENDRPI_LOG_LEVEL": "WARNING",
         }
 
+        # As scripts/serve does: the pin settings (labels, locks) live in the database.
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
         with (
             serve("bench.bench_asgi:application", env, http_ready, root / "endrpi.log") as server,
             serve("bench.floor_asgi:application", env, websocket_ready, root / "floor.log") as floor,

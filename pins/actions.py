@@ -28,9 +28,10 @@ ACTIONS = [
         params=serializers.ReadPinConfigurationsParams,
         description="Reads the configuration of the named pins (an empty list gives an empty map).",
         model="PinConfigurationMap",
-        # Configured pins are read from gpiozero's pin objects (memory, or one GPIO ioctl on a Pi),
-        # the others from one line-info ioctl each: nothing that waits, so it runs on the loop.
-        inline=True,
+        # Not inline: the pins themselves are cheap to read (gpiozero state, or one line-info ioctl),
+        # but their labels come from the pin settings, which are loaded from the database on first
+        # use and after every change, and Django refuses database queries on the event loop.
+        inline=False,
     ),
     Action(
         name="UPDATE_PIN_CONFIGURATIONS",

@@ -66,7 +66,8 @@ class PinDetailView(APIView):
     )
     def get(self, request: Request, pin_id: str) -> Response:
         pin = services.pin_resolve(name=pin_id)
-        return Response(representer(self.serializer_class)(services.pin_configuration_read(pin=pin)))
+        # A serializer's own .data, not representer(): the browsable API builds its PUT form from it.
+        return Response(self.serializer_class(services.pin_configuration_read(pin=pin)).data)
 
     @extend_schema(
         operation_id="pin_update",
