@@ -61,7 +61,7 @@ class Action:
 
     ``handler`` receives the validated params (``None`` for an action without params) and returns
     JSON-ready data. It is synchronous. The consumer runs it in a worker thread, off the event loop,
-    unless ``inline`` says it never waits (a kernel pseudo-file read, pin state in memory): then it
+    unless ``inline`` says it never waits (one read of a kernel pseudo-file, say): then it
     runs on the loop, which saves the thread hand-off (about 120 us, more than such a read costs).
     An inline handler must not use the database.
     """
