@@ -9,7 +9,9 @@ sources, in the order they are asked (paths below ``ENDRPI_HOST_ROOT``):
    current Raspberry Pi OS images.
 2. ``/dev/vcio``: the mailbox property tags ``0x00030046`` (get throttled, asked with 0 so the
    sticky "has occurred" bits are not cleared) and ``0x00030047`` (measured clock: ARM 3, core 4).
-3. the kernel's ``get_throttled`` file of the firmware device in sysfs (throttling only).
+3. the kernel's ``get_throttled`` file of the firmware device in sysfs (throttling only; the
+   ``rpi_volt`` hwmon device reports just the under-voltage alarm, not the whole word, so it is
+   not a source).
 4. ``vcgencmd`` as a process, last.
 
 Each source raises :class:`FirmwareUnavailable` when it is not there or refuses access (no device,
