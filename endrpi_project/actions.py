@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from channels.db import database_sync_to_async
 from rest_framework import serializers
 
 from endrpi_project.errors import InvalidRequest
 
-Handler = Callable[[Any], Any]
+Handler = Callable[..., Any]
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,23 @@ class Action:
 
     def run(self, params: Any) -> Any:
         return self.handler(self.validate(params))
+
+    async def perform(self, connection: Any, params: Any) -> Any:
+        """Run for the consumer ``connection``: in a worker thread, or on the loop when ``inline``."""
+        if self.inline:
+            return self.run(params)
+        return await database_sync_to_async(self.run, thread_sensitive=False)(params)
+
+
+@dataclass(frozen=True)
+class ConnectionAction(Action):
+    """An action on the client's own connection (its subscriptions), run on the event loop.
+
+    ``handler(connection, validated_params)`` is a coroutine function; it must not block.
+    """
+
+    async def perform(self, connection: Any, params: Any) -> Any:
+        return await self.handler(connection, self.validate(params))
 
 
 class ActionTable(Mapping[str, Action]):

@@ -11,7 +11,6 @@ import json
 import logging
 from typing import Any, ClassVar
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from endrpi_project.actions import ActionTable
@@ -93,10 +92,7 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         try:
-            if action.inline:
-                data = action.run(content.get("params"))
-            else:
-                data = await database_sync_to_async(action.run, thread_sensitive=False)(content.get("params"))
+            data = await action.perform(self, content.get("params"))
         except Exception as exc:  # every failure becomes an envelope; error_message logs the unexpected
             _, message = error_message(exc)
             await self.reply(name, error=message, request_id=request_id)

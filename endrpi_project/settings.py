@@ -13,6 +13,7 @@ from endrpi_project.env import (
     env_bool,
     env_choice,
     env_float,
+    env_int,
     env_list,
     env_path,
     env_str,
@@ -100,7 +101,19 @@ DATABASES = {
     }
 }
 
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Passive messages fan out through groups of this layer. In memory by default (one process); a
+# Redis layer (channels_redis) can replace it here without code changes. A connection's channel
+# holds at most ``capacity`` undelivered messages (beyond that the layer drops them, and the
+# client is told: see endrpi_project.push) and a message waits at most ``expiry`` seconds.
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels.layers.InMemoryChannelLayer",
+        "CONFIG": {"capacity": env_int("ENDRPI_CHANNEL_CAPACITY", 500, minimum=10), "expiry": 60},
+    }
+}
+# Passive messages waiting to be sent to one client before they are folded, one per topic, into
+# the latest state (a slow client gets MESSAGES_DROPPED instead of growing the server's memory).
+ENDRPI_PUSH_QUEUE = env_int("ENDRPI_PUSH_QUEUE", 100, minimum=1, maximum=100_000)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -17,6 +17,7 @@ import fcntl
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -33,6 +34,26 @@ logger = logging.getLogger(__name__)
 
 Function = Literal["input", "output"]
 Pull = Literal["up", "down", "floating"]
+# Called with the BCM number of an input pin whose level changed, on gpiozero's thread.
+EdgeListener = Callable[[int], None]
+
+_edge_listener: EdgeListener | None = None
+
+
+def watch_edges(listener: EdgeListener | None) -> None:
+    """Have ``listener`` called whenever a configured input pin changes level (``None`` stops it)."""
+    global _edge_listener
+    _edge_listener = listener
+
+
+def _edge(bcm: int) -> None:
+    listener = _edge_listener
+    if listener is None:
+        return
+    try:
+        listener(bcm)
+    except Exception:  # never into gpiozero's callback thread
+        logger.exception("Handling a level change of GPIO%d failed", bcm)
 
 
 class GpioError(OSError):
@@ -114,6 +135,8 @@ class Gpio:
         self.lines = lines
         self._pins: dict[int, Pin] = {}
         self._lock = threading.Lock()
+        # gpiozero holds ``when_changed`` callbacks weakly; these are the strong references.
+        self._edge_callbacks: dict[int, Callable[[object, object], None]] = {}
 
     def is_configured(self, bcm: int) -> bool:
         return bcm in self._pins
@@ -150,19 +173,35 @@ class Gpio:
         )
 
     def set_input(self, bcm: int, pull: Pull) -> None:
+        """Make ``bcm`` an input with ``pull``, and report its level changes to :func:`watch_edges`' listener."""
         try:
             pin = self._pin(bcm)
+            self._unwatch(pin, bcm)  # configuring it is not an edge to report
             if pin.frequency is not None:
                 pin.frequency = None
             pin.function = "input"
             pin.pull = pull
+            self._watch(pin, bcm)
         except GPIOZeroError as error:
             raise GpioError(f"Failed to configure GPIO{bcm} as an input: {error}") from error
+
+    def _watch(self, pin: Pin, bcm: int) -> None:
+        def changed(ticks: object, state: object) -> None:
+            _edge(bcm)
+
+        self._edge_callbacks[bcm] = changed
+        pin.edges = "both"
+        pin.when_changed = changed
+
+    def _unwatch(self, pin: Pin, bcm: int) -> None:
+        if self._edge_callbacks.pop(bcm, None) is not None:
+            pin.when_changed = None
 
     def set_output(self, bcm: int, state: float) -> None:
         """Drive ``state``: 0 or 1 as a digital level, anything between as a PWM duty cycle."""
         try:
             pin = self._pin(bcm)
+            self._unwatch(pin, bcm)
             pin.function = "output"
             if state in (0.0, 1.0):
                 if pin.frequency is not None:

@@ -12,6 +12,7 @@ from typing import Any
 from rest_framework import serializers
 
 from endrpi_project.errors import NotFound
+from endrpi_project.push.topics import TopicParams
 from pins import services
 from pins.configuration import InputChange, OutputChange, PinChange, PinConfiguration
 
@@ -87,6 +88,19 @@ class PinNameListField(serializers.ListField):
 
 class ReadPinConfigurationsParams(serializers.Serializer[Any]):
     pins = PinNameListField(help_text='Pin names, e.g. ["GPIO17", "GPIO27"]; an empty list reads none.')
+
+
+class PinSubscriptionParams(TopicParams):
+    """``SUBSCRIBE`` params of the ``PINS`` topic: which pins to hear about (every pin without ``pins``)."""
+
+    pins = PinNameListField(
+        required=False, help_text='Pin names, e.g. ["GPIO17"]; leave out to hear about every header GPIO.'
+    )
+
+    def validate_pins(self, pins: list[int]) -> list[int]:
+        if not pins:
+            raise serializers.ValidationError("Name at least one pin, or leave pins out to hear about every pin")
+        return pins
 
 
 class PinChangeMapField(serializers.DictField):

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
 from endrpi_project.errors import Conflict, EndrpiError, InvalidRequest, NotFound, ReadingFailed
-from pins import hardware, parsers
+from pins import events, hardware, parsers
 from pins.configuration import InputChange, PinChange, PinConfiguration, Pull
 from pins.hardware import GpioError, GpioUnsupported, PinState, get_gpio
 
@@ -32,8 +32,9 @@ _update_lock = threading.Lock()
 
 
 def pins_start() -> None:
-    """Server start-up: choose the GPIO (saying in the log whether it is simulated), apply saved settings."""
+    """Server start-up: choose the GPIO (saying whether it is simulated), watch input edges, apply saved settings."""
     get_gpio()
+    hardware.watch_edges(pin_edge_changed)
     try:
         pin_settings_apply()
     except Exception as error:  # start-up serves on even when the settings cannot be read (e.g. not migrated)
@@ -147,6 +148,20 @@ def pins_header() -> list[tuple[int, str, int | None]]:
     ]
 
 
+def _publish_changes(pins: Iterable[int]) -> None:
+    try:
+        configurations = pin_configurations_read(pins=pins)
+    except ReadingFailed:
+        logger.exception("Could not read the pins that changed, so their subscribers were not told")
+        return
+    events.pins_changed(configurations)
+
+
+def pin_edge_changed(pin: int) -> None:
+    """An input pin changed level (a gpiozero callback, on gpiozero's thread): tell subscribers."""
+    _publish_changes([pin])
+
+
 def pin_resolve(*, name: object) -> int:
     """The BCM number of the user GPIO ``name`` names; :class:`NotFound` for any other pin."""
     bcm = parsers.parse_pin(name)
@@ -233,6 +248,8 @@ def pin_configurations_update(*, changes: Mapping[int, PinChange]) -> None:
                 raise ReadingFailed(
                     f"Failed to update pin configuration of {parsers.pin_name(pin)}: {error}"
                 ) from error
+        # Still under the lock, so subscribers see batches in the order they were applied.
+        _publish_changes(changes)
 
 
 def pin_configuration_update(*, pin: int, change: PinChange) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework import serializers as drf
 
 from endrpi_project.actions import Action
+from endrpi_project.push.topics import ReadingTopic
 from endrpi_project.representation import representer
 from system import serializers, services
 
@@ -39,4 +40,15 @@ ACTIONS = [
     _reading("UPTIME", "UpTime", services.uptime_read, serializers.UpTimeSerializer, inline=True),
     _reading("FREQUENCY", "Frequency", services.frequency_read, serializers.FrequencySerializer, inline=False),
     _reading("MEMORY", "Memory", services.memory_read, serializers.MemorySerializer, inline=True),
+]
+
+
+def _taken_by(action: Action) -> Callable[[], Any]:
+    return lambda: dict(action.run(None))
+
+
+# Push: each reading every intervalMs (<NAME>_UPDATED) or when it changes (<NAME>_CHANGED).
+TOPICS = [
+    ReadingTopic(name=action.name.removeprefix("READ_"), read=_taken_by(action), model=action.model)
+    for action in ACTIONS
 ]

@@ -1,0 +1,226 @@
+"""One connection's subscriptions, the ``SUBSCRIBE`` / ``UNSUBSCRIBE`` actions, and the consumer base.
+
+``SUBSCRIBE`` joins the topic's channel-layer group first and reads the current value second, and
+the reply carries that value: any change after the read arrives as a passive message after the
+reply, so a client never reads and subscribes in two racing steps. Passive messages use the reply
+envelope, ``{"action": <event>, "success", "data", "error"}``, with the event naming what happened.
+
+A connection holds at most one subscription per topic (subscribing again replaces it). Leaving —
+``UNSUBSCRIBE``, a disconnect, or the consumer being cancelled — leaves the groups, stops the
+pollers nobody else uses and the outbox task, and drops whatever was still waiting to be sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.conf import settings
+from rest_framework import serializers
+
+from endrpi_project.actions import Action, ConnectionAction
+from endrpi_project.consumers import ActionConsumer, envelope
+from endrpi_project.errors import Conflict, InvalidRequest
+from endrpi_project.push.hub import hub
+from endrpi_project.push.outbox import Outbox, watch_transport
+from endrpi_project.push.topics import Plan, Topic, TopicTable
+
+logger = logging.getLogger(__name__)
+
+SUBSCRIBE = "SUBSCRIBE"
+UNSUBSCRIBE = "UNSUBSCRIBE"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    topic: str
+    plan: Plan
+
+
+class Subscriptions:
+    """The topics one connection watches, and its outbox of passive messages."""
+
+    def __init__(
+        self,
+        *,
+        layer: Any,
+        channel_name: str,
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+        transport_send: Any = None,
+        limit: int,
+    ) -> None:
+        self._layer = layer
+        self._channel = channel_name
+        self._by_topic: dict[str, Subscription] = {}
+        self._by_group: dict[str, Subscription] = {}
+        self._last_seq: dict[tuple[str, str], int] = {}
+        self.outbox = Outbox(send, limit=limit, name=f"endrpi-outbox-{channel_name}")
+        self._unwatch = watch_transport(transport_send, self.outbox.writable)
+
+    @property
+    def topics(self) -> list[str]:
+        return list(self._by_topic)
+
+    async def subscribe(self, topic: Topic, options: Mapping[str, Any]) -> dict[str, Any]:
+        hub.attach()
+        plan = topic.plan(options)
+        if topic.name in self._by_topic:
+            await self._leave(topic.name)
+        # Join first, read second: a change after the read is already on its way to this channel.
+        await self._layer.group_add(plan.group, self._channel)
+        try:
+            current = await asyncio.to_thread(plan.read)
+        except BaseException:
+            await self._layer.group_discard(plan.group, self._channel)
+            raise
+        plan.start(current)
+        subscription = Subscription(topic.name, plan)
+        self._by_topic[topic.name] = self._by_group[plan.group] = subscription
+        return {"topic": topic.name, "event": plan.event, **plan.described, "current": current}
+
+    async def unsubscribe(self, name: str) -> dict[str, Any]:
+        if name not in self._by_topic:
+            raise InvalidRequest(f"Not subscribed to {name}")
+        await self._leave(name)
+        return {"topic": name}
+
+    async def _leave(self, name: str) -> None:
+        subscription = self._by_topic.pop(name)
+        group = subscription.plan.group
+        self._by_group.pop(group, None)
+        for key in [key for key in self._last_seq if key[0] == group]:
+            del self._last_seq[key]
+        self.outbox.discard(name)
+        subscription.plan.stop()
+        await self._layer.group_discard(group, self._channel)
+
+    def deliver(self, message: Mapping[str, Any]) -> None:
+        """A passive message from the channel layer: this client's part of it goes to the outbox."""
+        subscription = self._by_group.get(message["group"])
+        if subscription is None:
+            return  # unsubscribed while it was on its way
+        key = (message["group"], message["origin"])
+        last = self._last_seq.get(key)
+        if last is not None and message["seq"] > last + 1:
+            self.outbox.note_dropped(subscription.topic, message["seq"] - last - 1)
+        self._last_seq[key] = max(message["seq"], last or 0)
+        if message["error"] is None:
+            data = subscription.plan.select(message["data"])
+            if data is None:
+                return  # nothing this subscriber watches
+            passive = envelope(message["action"], data=data)
+        else:
+            passive = envelope(message["action"], error=message["error"])
+        self.outbox.put(subscription.topic, passive, merge=subscription.plan.merge)
+
+    async def close(self) -> None:
+        for name in list(self._by_topic):
+            try:
+                await self._leave(name)
+            except Exception:
+                logger.exception("Could not leave the %s subscription cleanly", name)
+        await self.outbox.close()
+        if self._unwatch is not None:
+            self._unwatch()
+
+
+class Subscriber(Protocol):
+    def push_subscriptions(self) -> Subscriptions: ...
+
+
+class SubscriberConsumer(ActionConsumer):
+    """An :class:`ActionConsumer` whose client can subscribe to topics and receive passive messages."""
+
+    subscriptions: Subscriptions | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # Disconnect or cancellation alike: no group, poller or task outlives the connection.
+            if self.subscriptions is not None:
+                subscriptions, self.subscriptions = self.subscriptions, None
+                await subscriptions.close()
+
+    def push_subscriptions(self) -> Subscriptions:
+        if self.subscriptions is None:
+            if self.channel_layer is None:
+                raise Conflict("Subscriptions need a channel layer; CHANNEL_LAYERS is not configured")
+            self.subscriptions = Subscriptions(
+                layer=self.channel_layer,
+                channel_name=self.channel_name,
+                send=self.send_json,
+                transport_send=self.base_send,
+                limit=settings.ENDRPI_PUSH_QUEUE,
+            )
+        return self.subscriptions
+
+    async def push_message(self, message: dict[str, Any]) -> None:
+        """Channel-layer handler for :data:`endrpi_project.push.hub.MESSAGE_TYPE`."""
+        if self.subscriptions is not None:
+            self.subscriptions.deliver(message)
+
+
+def _topic_field(topics: TopicTable) -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=list(topics),
+        help_text=f"One of {', '.join(topics)}",
+        error_messages={"invalid_choice": f'Unknown topic "{{input}}"; topics are {", ".join(topics)}'},
+    )
+
+
+def subscribe_params(topics: TopicTable) -> type[serializers.Serializer[Any]]:
+    """``{"topic": NAME, ...}``: the topic, then the params that topic takes, each validated."""
+
+    class SubscribeParams(serializers.Serializer[Any]):
+        topic = _topic_field(topics)
+
+        def to_internal_value(self, data: Any) -> dict[str, Any]:
+            attrs = super().to_internal_value(data)
+            topic = topics[attrs["topic"]]
+            options = topic.params(data=data)
+            options.is_valid(raise_exception=True)
+            return {"topic": topic, "options": options.validated_data}
+
+    return SubscribeParams
+
+
+def unsubscribe_params(topics: TopicTable) -> type[serializers.Serializer[Any]]:
+    class UnsubscribeParams(serializers.Serializer[Any]):
+        topic = _topic_field(topics)
+
+    return UnsubscribeParams
+
+
+async def subscribe(connection: Subscriber, params: dict[str, Any]) -> dict[str, Any]:
+    return await connection.push_subscriptions().subscribe(params["topic"], params["options"])
+
+
+async def unsubscribe(connection: Subscriber, params: dict[str, Any]) -> dict[str, Any]:
+    return await connection.push_subscriptions().unsubscribe(params["topic"])
+
+
+def subscription_actions(topics: TopicTable) -> list[Action]:
+    """``SUBSCRIBE`` and ``UNSUBSCRIBE`` for these topics."""
+    return [
+        ConnectionAction(
+            name=SUBSCRIBE,
+            handler=subscribe,
+            params=subscribe_params(topics),
+            description=(
+                "Starts passive messages for a topic (replacing this connection's earlier subscription to it); "
+                "the reply carries the current value."
+            ),
+            model="Subscription",
+        ),
+        ConnectionAction(
+            name=UNSUBSCRIBE,
+            handler=unsubscribe,
+            params=unsubscribe_params(topics),
+            description="Stops a topic's passive messages.",
+            model="Unsubscription",
+        ),
+    ]

@@ -1,0 +1,265 @@
+"""What a client can subscribe to: each app lists its topics beside its actions.
+
+A topic says which params it takes (a serializer), which channel-layer group carries its passive
+messages, what the current value is (sent in the ``SUBSCRIBE`` reply, so a client never reads and
+subscribes in two racing steps) and which part of a message a given subscriber gets.
+
+- :class:`EventTopic`: the code that changes something publishes to one group (pins).
+- :class:`ReadingTopic`: a reading taken every N ms, or checked every N ms and sent when it
+  changes. One :class:`Poller` per (topic, interval, mode) serves every subscriber in this process
+  through a group, so 50 clients watching the temperature cost one reading per tick, not 50.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rest_framework import serializers
+
+from endrpi_project.errors import error_message
+from endrpi_project.push.hub import hub
+
+logger = logging.getLogger(__name__)
+
+# Reading subscriptions: the bounds of intervalMs, and the defaults.
+INTERVAL_MIN_MS = 100
+INTERVAL_MAX_MS = 3_600_000
+INTERVAL_DEFAULT_MS = 1000
+CHANGE_CHECK_DEFAULT_MS = 500
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer: ``"1000"``, ``1000.5`` and ``true`` are refused rather than coerced."""
+
+    default_error_messages = {"invalid": "A whole number of milliseconds is required."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, (int, float)) or int(data) != data:
+            self.fail("invalid")
+        return super().to_internal_value(int(data))
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON boolean: ``"true"`` or ``1`` is refused rather than guessed at."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class TopicParams(serializers.Serializer[Any]):
+    """Base of a topic's params: refuses a param the topic does not know (a typo is not ignored)."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        known = {"topic", *self.fields}
+        unknown = sorted(str(key) for key in self.initial_data if key not in known)
+        if unknown:
+            takes = ", ".join(self.fields) or "no other params"
+            raise serializers.ValidationError(f"Unknown param(s) {', '.join(unknown)}; this topic takes {takes}")
+        return attrs
+
+
+class ReadingParams(TopicParams):
+    intervalMs = StrictIntegerField(
+        required=False,
+        min_value=INTERVAL_MIN_MS,
+        max_value=INTERVAL_MAX_MS,
+        help_text=f"Milliseconds between readings ({INTERVAL_MIN_MS} to {INTERVAL_MAX_MS}); with onChange, "
+        "between checks.",
+    )
+    onChange = StrictBooleanField(required=False, default=False, help_text="Send only when the reading changes.")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One subscription, as the topic plans it; :class:`~endrpi_project.push.subscriptions.Subscriptions` runs it."""
+
+    group: str
+    event: str  # the passive action of its messages
+    described: dict[str, Any]  # the options as the SUBSCRIBE reply echoes them
+    read: Callable[[], Any]  # the current value (blocking; run off the event loop)
+    select: Callable[[Any], Any] = field(default=lambda data: data)  # this subscriber's part, None for none
+    merge: bool = False  # whether two pending messages combine (maps) or the newer replaces
+    start: Callable[[Any], None] = field(default=lambda current: None)  # the group is joined; current read
+    stop: Callable[[], None] = field(default=lambda: None)
+
+
+class Topic(ABC):
+    name: str
+    description: str
+    model: str
+    params: type[TopicParams]
+
+    @property
+    @abstractmethod
+    def events(self) -> tuple[str, ...]:
+        """The passive actions this topic's messages carry."""
+
+    @abstractmethod
+    def plan(self, options: Mapping[str, Any]) -> Plan:
+        """A subscription with these validated params."""
+
+
+class EventTopic(Topic):
+    """Messages published by the code that makes the change, to one group for the whole server."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        event: str,
+        group: str,
+        params: type[TopicParams],
+        read: Callable[[Mapping[str, Any]], Any],
+        select: Callable[[Mapping[str, Any], Any], Any],
+        describe: Callable[[Mapping[str, Any]], dict[str, Any]],
+        description: str,
+        model: str,
+    ) -> None:
+        self.name, self.event, self.group, self.params = name, event, group, params
+        self.description, self.model = description, model
+        self._read, self._select, self._describe = read, select, describe
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        return (self.event,)
+
+    def plan(self, options: Mapping[str, Any]) -> Plan:
+        return Plan(
+            group=self.group,
+            event=self.event,
+            described=self._describe(options),
+            read=lambda: self._read(options),
+            select=lambda data: self._select(options, data),
+            merge=True,
+        )
+
+
+class ReadingTopic(Topic):
+    """A reading, pushed every ``intervalMs`` (``<NAME>_UPDATED``) or when it changes (``<NAME>_CHANGED``)."""
+
+    params = ReadingParams
+
+    def __init__(self, *, name: str, read: Callable[[], Any], model: str) -> None:
+        self.name, self.model, self.read = name, model, read
+        self.description = f"The {model} reading, every intervalMs or only when it changes."
+        self.updated, self.changed = f"{name}_UPDATED", f"{name}_CHANGED"
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        return (self.updated, self.changed)
+
+    def plan(self, options: Mapping[str, Any]) -> Plan:
+        on_change: bool = options.get("onChange", False)
+        interval: int = options.get("intervalMs") or (CHANGE_CHECK_DEFAULT_MS if on_change else INTERVAL_DEFAULT_MS)
+        key = PollerKey(self.name, interval, on_change)
+        return Plan(
+            group=key.group,
+            event=self.changed if on_change else self.updated,
+            described={"intervalMs": interval, "onChange": on_change},
+            read=self.read,
+            start=lambda current: pollers.acquire(key, self, current),
+            stop=lambda: pollers.release(key),
+        )
+
+
+@dataclass(frozen=True)
+class PollerKey:
+    topic: str
+    interval_ms: int
+    on_change: bool
+
+    @property
+    def group(self) -> str:
+        # Pollers are per process, so their groups are too: a Redis layer shared by several server
+        # processes must not hand one process's readings to another's subscribers twice.
+        mode = "change" if self.on_change else "every"
+        return f"endrpi.{hub.origin}.{self.topic.lower()}.{mode}.{self.interval_ms}"
+
+
+class Poller:
+    """Takes one reading every interval off the event loop and publishes it to its group."""
+
+    def __init__(self, key: PollerKey, topic: ReadingTopic, current: Any) -> None:
+        self.key, self.topic = key, topic
+        self.subscribers = 0
+        self._last: tuple[Any, str | None] = (current, None)
+        self.task = asyncio.get_running_loop().create_task(
+            self._run(), name=f"endrpi-poller-{key.topic}-{key.interval_ms}-{key.on_change}"
+        )
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        interval = self.key.interval_ms / 1000
+        event = self.topic.changed if self.key.on_change else self.topic.updated
+        due = loop.time() + interval
+        while True:
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            try:
+                value: tuple[Any, str | None] = (await asyncio.to_thread(self.topic.read), None)
+            except Exception as exc:  # the subscriber gets the failure as an error envelope
+                value = (None, error_message(exc)[1])
+            due += interval
+            if due < loop.time():  # the reading took longer than the interval: skip missed ticks
+                due = loop.time() + interval
+            if self.key.on_change and value == self._last:
+                continue
+            self._last = value
+            hub.publish(self.key.group, action=event, data=value[0], error=value[1])
+
+
+class Pollers:
+    """The running pollers of this process, each counted by its subscribers."""
+
+    def __init__(self) -> None:
+        self._running: dict[PollerKey, Poller] = {}
+
+    def acquire(self, key: PollerKey, topic: ReadingTopic, current: Any) -> None:
+        poller = self._running.get(key)
+        if poller is None or poller.task.done() or poller.task.get_loop().is_closed():
+            poller = self._running[key] = Poller(key, topic, current)
+        poller.subscribers += 1
+
+    def release(self, key: PollerKey) -> None:
+        poller = self._running.get(key)
+        if poller is None:
+            return
+        poller.subscribers -= 1
+        if poller.subscribers <= 0:
+            del self._running[key]
+            poller.task.cancel()
+
+    def running(self) -> list[PollerKey]:
+        return [key for key, poller in self._running.items() if not poller.task.done()]
+
+
+pollers = Pollers()
+
+
+class TopicTable(Mapping[str, Topic]):
+    """Topic name to topic, joined from every app's ``TOPICS``."""
+
+    def __init__(self, *groups: Iterable[Topic]) -> None:
+        self._by_name: dict[str, Topic] = {}
+        for group in groups:
+            for topic in group:
+                if topic.name in self._by_name:
+                    raise ValueError(f"Push topic {topic.name} is declared twice")
+                self._by_name[topic.name] = topic
+
+    def __getitem__(self, name: str) -> Topic:
+        return self._by_name[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)

@@ -1,0 +1,31 @@
+"""Pin change events: what subscribers of the ``PINS`` topic receive when a pin changes.
+
+:mod:`pins.services` calls :func:`pins_changed` once per successful batch of updates (REST and
+WebSocket alike) and for every edge on a watched input pin; the message is a
+``PIN_CONFIGURATIONS_CHANGED`` envelope whose data is a PinConfigurationMap of the changed pins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from endrpi_project.push.hub import publish
+from endrpi_project.representation import representer
+from pins import serializers
+from pins.configuration import PinConfiguration
+
+PINS_GROUP = "endrpi.pins"
+PIN_CONFIGURATIONS_CHANGED = "PIN_CONFIGURATIONS_CHANGED"
+
+
+def _wire(config: PinConfiguration) -> dict[str, Any]:
+    wire: dict[str, Any] = representer(serializers.PinConfigurationSerializer)(config)
+    return wire
+
+
+def pins_changed(configurations: Mapping[str, PinConfiguration]) -> None:
+    """Tell every ``PINS`` subscriber the new configuration of these pins."""
+    if configurations:
+        data = {name: _wire(config) for name, config in configurations.items()}
+        publish(PINS_GROUP, action=PIN_CONFIGURATIONS_CHANGED, data=data)
