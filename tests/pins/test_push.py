@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from channels.testing import HttpCommunicator
@@ -16,7 +17,7 @@ CHANGED = "PIN_CONFIGURATIONS_CHANGED"
 UPDATE = "UPDATE_PIN_CONFIGURATIONS"
 
 
-async def rest_put(path: str, body: object) -> dict:
+async def rest_put(path: str, body: object) -> dict[str, Any]:
     data = json.dumps(body).encode()
     headers = [
         (b"content-type", b"application/json"),
@@ -26,10 +27,11 @@ async def rest_put(path: str, body: object) -> dict:
     communicator = HttpCommunicator(application, "PUT", path, body=data, headers=headers)
     response = await communicator.get_response(timeout=5)
     assert response["status"] == 200, response["body"]
-    return json.loads(response["body"])
+    result: dict[str, Any] = json.loads(response["body"])
+    return result
 
 
-def changed(data: dict) -> dict:
+def changed(data: dict[str, Any]) -> dict[str, Any]:
     return {"action": CHANGED, "success": True, "data": data, "error": None}
 
 
