@@ -1,0 +1,153 @@
+"""Readings pushed every N ms or on change, through the real ASGI application."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from endrpi_project.push.topics import pollers
+from tests.helpers import Client, websocket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def push_tasks() -> list[str]:
+    """The names of the per-connection and per-poller tasks still running."""
+    return sorted(
+        task.get_name()
+        for task in asyncio.all_tasks()
+        if task.get_name().startswith(("endrpi-poller", "endrpi-outbox")) and not task.done()
+    )
+
+
+async def reply_to(client: Client, action: str, params: Any) -> dict[str, Any]:
+    """Send a request and return its reply, skipping the passive messages that arrive before it."""
+    await client.communicator.send_to(text_data=json.dumps({"action": action, "params": params}))
+    while True:
+        message = await client.receive()
+        if message["action"] == action:
+            return message
+
+
+async def collect(client: Client, seconds: float) -> list[dict[str, Any]]:
+    received: list[dict[str, Any]] = []
+    deadline = asyncio.get_running_loop().time() + seconds
+    while (remaining := deadline - asyncio.get_running_loop().time()) > 0:
+        try:  # not receive_from: its timeout would cancel the application
+            output = await asyncio.wait_for(client.communicator.output_queue.get(), remaining)
+        except TimeoutError:
+            break
+        received.append(json.loads(output["text"]))
+    return received
+
+
+async def test_a_100_ms_subscription_delivers_about_ten_readings_a_second_and_stops_on_unsubscribe():
+    async with websocket() as client:
+        reply = await client.request("SUBSCRIBE", {"topic": "TEMPERATURE", "intervalMs": 100})
+        assert reply["data"] == {
+            "topic": "TEMPERATURE",
+            "event": "TEMPERATURE_UPDATED",
+            "intervalMs": 100,
+            "onChange": False,
+            "current": {"systemOnChip": {"quantity": 48.312, "prefix": None, "unitOfMeasurement": "CELSIUS"}},
+        }
+        received = await collect(client, 1.0)
+        assert 8 <= len(received) <= 12, len(received)
+        assert {message["action"] for message in received} == {"TEMPERATURE_UPDATED"}
+        assert received[0]["data"] == reply["data"]["current"]
+        assert received[0]["success"] is True
+        assert received[0]["error"] is None
+        assert set(received[0]) == {"action", "success", "data", "error"}
+
+        assert (await reply_to(client, "UNSUBSCRIBE", {"topic": "TEMPERATURE"}))["success"] is True
+        assert pollers.running() == []
+        assert await client.communicator.receive_nothing(timeout=0.3)
+        assert [name.split("-")[1] for name in push_tasks()] == ["outbox"]
+
+
+async def test_a_disconnect_stops_every_poller_and_task_of_the_connection():
+    async with websocket() as client:
+        await client.request("SUBSCRIBE", {"topic": "TEMPERATURE", "intervalMs": 100})
+        await client.request("SUBSCRIBE", {"topic": "MEMORY", "intervalMs": 100})
+        await client.request("SUBSCRIBE", {"topic": "PINS"})
+        assert len(pollers.running()) == 2
+        assert any(name.startswith("endrpi-outbox") for name in push_tasks())
+    assert pollers.running() == []
+    assert push_tasks() == []
+
+
+async def test_clients_on_the_same_interval_share_one_poller():
+    async with websocket() as first, websocket() as second:
+        await first.request("SUBSCRIBE", {"topic": "UPTIME", "intervalMs": 100})
+        await second.request("SUBSCRIBE", {"topic": "UPTIME", "intervalMs": 100})
+        await second.request("SUBSCRIBE", {"topic": "UPTIME", "intervalMs": 200})
+        assert sorted(key.interval_ms for key in pollers.running()) == [100, 200]
+        assert (await first.receive())["action"] == "UPTIME_UPDATED"
+        await reply_to(second, "UNSUBSCRIBE", {"topic": "UPTIME"})
+        assert [key.interval_ms for key in pollers.running()] == [100]
+    assert pollers.running() == []
+
+
+async def test_an_on_change_subscription_sends_only_changes_of_the_throttle_flags(vcgencmd):
+    async with websocket() as client:
+        reply = await client.request("SUBSCRIBE", {"topic": "THROTTLE", "onChange": True, "intervalMs": 100})
+        assert reply["data"]["event"] == "THROTTLE_CHANGED"
+        assert reply["data"]["intervalMs"] == 100
+        assert reply["data"]["current"]["underVoltageDetected"] is True
+        assert await client.communicator.receive_nothing(timeout=0.35)
+
+        vcgencmd.answer(throttled="0x50000")
+        message = await client.receive()
+        assert message["action"] == "THROTTLE_CHANGED"
+        assert message["data"]["underVoltageDetected"] is False
+        assert message["data"]["underVoltageHasOccurred"] is True
+        assert await client.communicator.receive_nothing(timeout=0.35)
+
+
+async def test_on_change_checks_every_500_ms_unless_told_otherwise():
+    async with websocket() as client:
+        reply = await client.request("SUBSCRIBE", {"topic": "THROTTLE", "onChange": True})
+        assert (reply["data"]["intervalMs"], reply["data"]["onChange"]) == (500, True)
+        reply = await client.request("SUBSCRIBE", {"topic": "MEMORY"})
+        assert (reply["data"]["intervalMs"], reply["data"]["onChange"]) == (1000, False)
+
+
+async def test_a_temperature_change_is_pushed_once(host_root):
+    async with websocket() as client:
+        await client.request("SUBSCRIBE", {"topic": "TEMPERATURE", "onChange": True, "intervalMs": 100})
+        host_root.write("sys/class/thermal/thermal_zone0/temp", "61000\n")
+        message = await client.receive()
+        assert message["action"] == "TEMPERATURE_CHANGED"
+        assert message["data"]["systemOnChip"]["quantity"] == 61.0
+        assert await client.communicator.receive_nothing(timeout=0.3)
+
+
+async def test_a_reading_that_starts_failing_is_pushed_as_an_error_envelope(host_root):
+    async with websocket() as client:
+        await client.request("SUBSCRIBE", {"topic": "TEMPERATURE", "intervalMs": 100})
+        host_root.remove("sys/class/thermal/thermal_zone0/temp")
+        while (message := await client.receive())["success"]:
+            pass
+        assert message == {
+            "action": "TEMPERATURE_UPDATED",
+            "success": False,
+            "data": None,
+            "error": "Failed to query system on chip temperature: No such file or directory",
+        }
+
+
+async def test_subscribing_to_a_reading_that_fails_now_is_refused_and_starts_nothing(host_root):
+    host_root.remove("proc/meminfo")
+    async with websocket() as client:
+        reply = await client.request("SUBSCRIBE", {"topic": "MEMORY", "intervalMs": 100})
+        assert reply == {
+            "action": "SUBSCRIBE",
+            "success": False,
+            "data": None,
+            "error": "Failed to query system memory: No such file or directory",
+        }
+        assert pollers.running() == []
+        assert (await client.request("UNSUBSCRIBE", {"topic": "MEMORY"}))["error"] == "Not subscribed to MEMORY"

@@ -1,0 +1,242 @@
+"""The push protocol itself: SUBSCRIBE/UNSUBSCRIBE errors, lost messages, a slow client's outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any
+
+import pytest
+
+from endrpi_project.push.hub import hub
+from endrpi_project.push.outbox import MESSAGES_DROPPED, Outbox, watch_transport
+from endrpi_project.routing import ACTION_TABLE
+from tests.helpers import websocket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TOPICS = "PINS, TEMPERATURE, THROTTLE, UPTIME, FREQUENCY, MEMORY"
+
+
+@pytest.mark.parametrize(
+    ("action", "params", "message"),
+    [
+        ("SUBSCRIBE", None, "Received message with missing 'params' field: SUBSCRIBE needs params"),
+        ("SUBSCRIBE", ["PINS"], "Received message with invalid 'params' field: params must be an object"),
+        ("SUBSCRIBE", {}, "topic: This field is required."),
+        ("SUBSCRIBE", {"topic": "VOLTAGE"}, f'topic: Unknown topic "VOLTAGE"; topics are {TOPICS}'),
+        ("SUBSCRIBE", {"topic": "pins"}, f'topic: Unknown topic "pins"; topics are {TOPICS}'),
+        ("SUBSCRIBE", {"topic": None}, "topic: This field may not be null."),
+        (
+            "SUBSCRIBE",
+            {"topic": "TEMPERATURE", "intervalMs": 99},
+            "intervalMs: Ensure this value is greater than or equal to 100.",
+        ),
+        (
+            "SUBSCRIBE",
+            {"topic": "TEMPERATURE", "intervalMs": 3_600_001},
+            "intervalMs: Ensure this value is less than or equal to 3600000.",
+        ),
+        (
+            "SUBSCRIBE",
+            {"topic": "TEMPERATURE", "intervalMs": "1000"},
+            "intervalMs: A whole number of milliseconds is required.",
+        ),
+        (
+            "SUBSCRIBE",
+            {"topic": "TEMPERATURE", "intervalMs": 150.5},
+            "intervalMs: A whole number of milliseconds is required.",
+        ),
+        (
+            "SUBSCRIBE",
+            {"topic": "TEMPERATURE", "intervalMs": True},
+            "intervalMs: A whole number of milliseconds is required.",
+        ),
+        ("SUBSCRIBE", {"topic": "THROTTLE", "onChange": "yes"}, "onChange: Must be true or false."),
+        (
+            "SUBSCRIBE",
+            {"topic": "THROTTLE", "interval": 100},
+            "Unknown param(s) interval; this topic takes intervalMs, onChange",
+        ),
+        ("SUBSCRIBE", {"topic": "PINS", "intervalMs": 100}, "Unknown param(s) intervalMs; this topic takes pins"),
+        (
+            "SUBSCRIBE",
+            {"topic": "PINS", "pins": []},
+            "pins: Name at least one pin, or leave pins out to hear about every pin",
+        ),
+        (
+            "SUBSCRIBE",
+            {"topic": "PINS", "pins": ["GPIO99"]},
+            "pins: Pin with BCM pin number `GPIO99` not found; pins are GPIO2 to GPIO27",
+        ),
+        ("SUBSCRIBE", {"topic": "PINS", "pins": "GPIO17"}, 'pins: Expected a list of items but got type "str".'),
+        ("UNSUBSCRIBE", None, "Received message with missing 'params' field: UNSUBSCRIBE needs params"),
+        ("UNSUBSCRIBE", {}, "topic: This field is required."),
+        ("UNSUBSCRIBE", {"topic": "VOLTAGE"}, f'topic: Unknown topic "VOLTAGE"; topics are {TOPICS}'),
+        ("UNSUBSCRIBE", {"topic": "PINS"}, "Not subscribed to PINS"),
+    ],
+)
+async def test_bad_subscription_params_get_a_clear_error_and_the_connection_stays_open(action, params, message):
+    async with websocket() as client:
+        reply = await client.request(action, params, id="x")
+        assert reply == {"action": action, "success": False, "data": None, "error": message, "id": "x"}
+        assert (await client.request("READ_UPTIME"))["success"] is True
+
+
+def test_subscribe_and_unsubscribe_are_in_the_action_table_with_their_params():
+    assert ACTION_TABLE["SUBSCRIBE"].params is not None
+    assert ACTION_TABLE["UNSUBSCRIBE"].params is not None
+    assert ACTION_TABLE["SUBSCRIBE"].model == "Subscription"
+
+
+async def test_a_message_the_channel_layer_lost_is_reported_before_the_next_one():
+    async with websocket() as watcher, websocket() as writer:
+        await watcher.request("SUBSCRIBE", {"topic": "PINS"})
+        await writer.request("UPDATE_PIN_CONFIGURATIONS", {"pins": {"GPIO17": {"io": "OUTPUT", "state": 1}}})
+        assert (await watcher.receive())["action"] == "PIN_CONFIGURATIONS_CHANGED"
+        # Two messages of the pins group vanish on their way (as from a full or expired channel).
+        next(hub._sequences["endrpi.pins"])
+        next(hub._sequences["endrpi.pins"])
+        await writer.request("UPDATE_PIN_CONFIGURATIONS", {"pins": {"GPIO17": {"io": "OUTPUT", "state": 0}}})
+        assert await watcher.receive() == {
+            "action": MESSAGES_DROPPED,
+            "success": True,
+            "data": {"dropped": 2, "topics": ["PINS"]},
+            "error": None,
+        }
+        assert (await watcher.receive())["data"] == {"GPIO17": {"io": "OUTPUT", "state": 0.0, "pull": "FLOATING"}}
+
+
+def passive(action: str, data: Any) -> dict[str, Any]:
+    return {"action": action, "success": True, "data": data, "error": None}
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_an_outbox_that_keeps_up_sends_every_message_in_order():
+    recorder = Recorder()
+    outbox = Outbox(recorder, limit=3)
+    for state in range(10):
+        outbox.put("PINS", passive("PIN_CONFIGURATIONS_CHANGED", {"GPIO17": state}), merge=True)
+        await settle()
+    await outbox.close()
+    assert [message["data"]["GPIO17"] for message in recorder.sent] == list(range(10))
+
+
+async def test_a_stalled_client_gets_the_latest_state_of_each_topic_and_a_count_of_what_it_missed():
+    recorder = Recorder()
+    outbox = Outbox(recorder, limit=4)
+    outbox.writable.clear()  # the client's socket is not draining
+    for n in range(1000):
+        outbox.put("PINS", passive("PIN_CONFIGURATIONS_CHANGED", {f"GPIO{2 + n % 3}": n}), merge=True)
+        outbox.put("TEMPERATURE", passive("TEMPERATURE_UPDATED", {"n": n}), merge=False)
+        assert len(outbox) <= 4
+    await settle()
+    assert recorder.sent == []
+    outbox.writable.set()
+    await settle()
+    await outbox.close()
+    assert recorder.sent == [
+        passive(MESSAGES_DROPPED, {"dropped": 1998, "topics": ["PINS", "TEMPERATURE"]}),
+        passive("PIN_CONFIGURATIONS_CHANGED", {"GPIO2": 999, "GPIO3": 997, "GPIO4": 998}),
+        passive("TEMPERATURE_UPDATED", {"n": 999}),
+    ]
+
+
+async def test_an_error_envelope_replaces_a_waiting_map_instead_of_merging():
+    recorder = Recorder()
+    outbox = Outbox(recorder, limit=1)
+    outbox.writable.clear()
+    outbox.put("TEMPERATURE", passive("TEMPERATURE_UPDATED", {"n": 1}), merge=True)
+    failure = {"action": "TEMPERATURE_UPDATED", "success": False, "data": None, "error": "Failed"}
+    outbox.put("TEMPERATURE", failure, merge=True)
+    outbox.writable.set()
+    await settle()
+    await outbox.close()
+    assert recorder.sent[1:] == [failure]
+
+
+async def test_unsubscribing_forgets_what_waits_for_that_topic():
+    recorder = Recorder()
+    outbox = Outbox(recorder, limit=10)
+    outbox.writable.clear()
+    outbox.put("PINS", passive("PIN_CONFIGURATIONS_CHANGED", {}), merge=True)
+    outbox.put("MEMORY", passive("MEMORY_UPDATED", {}), merge=False)
+    outbox.discard("PINS")
+    outbox.writable.set()
+    await settle()
+    await outbox.close()
+    assert [message["action"] for message in recorder.sent] == ["MEMORY_UPDATED"]
+
+
+class FakeTransport:
+    """The part of a Twisted transport that takes a producer."""
+
+    def __init__(self) -> None:
+        self.producer: Any = None
+        self.disconnecting = False
+
+    def registerProducer(self, producer: Any, streaming: bool) -> None:
+        assert streaming
+        if self.producer is not None:
+            raise RuntimeError("a producer is registered")
+        self.producer = producer
+
+    def unregisterProducer(self) -> None:
+        self.producer = None
+
+
+class FakeProtocol:
+    def __init__(self) -> None:
+        self.transport = FakeTransport()
+
+
+async def fake_handle_reply(protocol: FakeProtocol, message: dict[str, Any]) -> None:
+    return None
+
+
+async def test_under_daphne_the_outbox_pauses_while_the_socket_buffer_is_full():
+    protocol = FakeProtocol()
+    writable = asyncio.Event()
+    writable.set()
+    unwatch = watch_transport(functools.partial(fake_handle_reply, protocol), writable)
+    assert unwatch is not None
+    producer = protocol.transport.producer
+    producer.pauseProducing()
+    assert not writable.is_set()
+    producer.resumeProducing()
+    assert writable.is_set()
+    unwatch()
+    assert protocol.transport.producer is None
+
+
+async def test_a_closing_transport_is_let_go_when_it_drains():
+    protocol = FakeProtocol()
+    writable = asyncio.Event()
+    watch_transport(functools.partial(fake_handle_reply, protocol), writable)
+    producer = protocol.transport.producer
+    producer.pauseProducing()
+    protocol.transport.disconnecting = True
+    producer.resumeProducing()
+    assert protocol.transport.producer is None
+
+
+async def test_a_send_that_is_not_daphnes_is_not_watched():
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    assert watch_transport(send, asyncio.Event()) is None
+    protocol = FakeProtocol()
+    protocol.transport.registerProducer(object(), True)
+    assert watch_transport(functools.partial(fake_handle_reply, protocol), asyncio.Event()) is None
