@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from endrpi_project.push.hub import hub
-from endrpi_project.push.outbox import MESSAGES_DROPPED, Outbox, watch_transport
+from endrpi_project.push.outbox import BACKLOG_POLL_SECONDS, MESSAGES_DROPPED, Outbox, transport_backlog
 from endrpi_project.routing import ACTION_TABLE
 from tests.helpers import websocket
 
@@ -120,8 +120,17 @@ class Recorder:
 
 
 async def settle() -> None:
-    for _ in range(5):
-        await asyncio.sleep(0)
+    await asyncio.sleep(BACKLOG_POLL_SECONDS * 2)
+
+
+class Socket:
+    """Whether the client's socket is draining, as the outbox sees it."""
+
+    def __init__(self) -> None:
+        self.stalled = False
+
+    def backlogged(self) -> bool:
+        return self.stalled
 
 
 async def test_an_outbox_that_keeps_up_sends_every_message_in_order():
@@ -135,16 +144,16 @@ async def test_an_outbox_that_keeps_up_sends_every_message_in_order():
 
 
 async def test_a_stalled_client_gets_the_latest_state_of_each_topic_and_a_count_of_what_it_missed():
-    recorder = Recorder()
-    outbox = Outbox(recorder, limit=4)
-    outbox.writable.clear()  # the client's socket is not draining
+    recorder, socket = Recorder(), Socket()
+    outbox = Outbox(recorder, limit=4, backlogged=socket.backlogged)
+    socket.stalled = True
     for n in range(1000):
         outbox.put("PINS", passive("PIN_CONFIGURATIONS_CHANGED", {f"GPIO{2 + n % 3}": n}), merge=True)
         outbox.put("TEMPERATURE", passive("TEMPERATURE_UPDATED", {"n": n}), merge=False)
         assert len(outbox) <= 4
     await settle()
     assert recorder.sent == []
-    outbox.writable.set()
+    socket.stalled = False
     await settle()
     await outbox.close()
     assert recorder.sent == [
@@ -155,46 +164,35 @@ async def test_a_stalled_client_gets_the_latest_state_of_each_topic_and_a_count_
 
 
 async def test_an_error_envelope_replaces_a_waiting_map_instead_of_merging():
-    recorder = Recorder()
-    outbox = Outbox(recorder, limit=1)
-    outbox.writable.clear()
+    recorder, socket = Recorder(), Socket()
+    socket.stalled = True
+    outbox = Outbox(recorder, limit=1, backlogged=socket.backlogged)
     outbox.put("TEMPERATURE", passive("TEMPERATURE_UPDATED", {"n": 1}), merge=True)
     failure = {"action": "TEMPERATURE_UPDATED", "success": False, "data": None, "error": "Failed"}
     outbox.put("TEMPERATURE", failure, merge=True)
-    outbox.writable.set()
+    socket.stalled = False
     await settle()
     await outbox.close()
     assert recorder.sent[1:] == [failure]
 
 
 async def test_unsubscribing_forgets_what_waits_for_that_topic():
-    recorder = Recorder()
-    outbox = Outbox(recorder, limit=10)
-    outbox.writable.clear()
+    recorder, socket = Recorder(), Socket()
+    socket.stalled = True
+    outbox = Outbox(recorder, limit=10, backlogged=socket.backlogged)
     outbox.put("PINS", passive("PIN_CONFIGURATIONS_CHANGED", {}), merge=True)
     outbox.put("MEMORY", passive("MEMORY_UPDATED", {}), merge=False)
     outbox.discard("PINS")
-    outbox.writable.set()
+    socket.stalled = False
     await settle()
     await outbox.close()
     assert [message["action"] for message in recorder.sent] == ["MEMORY_UPDATED"]
 
 
 class FakeTransport:
-    """The part of a Twisted transport that takes a producer."""
+    """The part of a Twisted transport that says whether its write buffer is full."""
 
-    def __init__(self) -> None:
-        self.producer: Any = None
-        self.disconnecting = False
-
-    def registerProducer(self, producer: Any, streaming: bool) -> None:
-        assert streaming
-        if self.producer is not None:
-            raise RuntimeError("a producer is registered")
-        self.producer = producer
-
-    def unregisterProducer(self) -> None:
-        self.producer = None
+    producerPaused = False
 
 
 class FakeProtocol:
@@ -202,41 +200,22 @@ class FakeProtocol:
         self.transport = FakeTransport()
 
 
-async def fake_handle_reply(protocol: FakeProtocol, message: dict[str, Any]) -> None:
+async def fake_handle_reply(protocol: Any, message: dict[str, Any]) -> None:
     return None
 
 
-async def test_under_daphne_the_outbox_pauses_while_the_socket_buffer_is_full():
+def test_under_daphne_the_outbox_sees_when_the_socket_buffer_is_full():
     protocol = FakeProtocol()
-    writable = asyncio.Event()
-    writable.set()
-    unwatch = watch_transport(functools.partial(fake_handle_reply, protocol), writable)
-    assert unwatch is not None
-    producer = protocol.transport.producer
-    producer.pauseProducing()
-    assert not writable.is_set()
-    producer.resumeProducing()
-    assert writable.is_set()
-    unwatch()
-    assert protocol.transport.producer is None
+    backlogged = transport_backlog(functools.partial(fake_handle_reply, protocol))
+    assert backlogged is not None
+    assert backlogged() is False
+    protocol.transport.producerPaused = True
+    assert backlogged() is True
 
 
-async def test_a_closing_transport_is_let_go_when_it_drains():
-    protocol = FakeProtocol()
-    writable = asyncio.Event()
-    watch_transport(functools.partial(fake_handle_reply, protocol), writable)
-    producer = protocol.transport.producer
-    producer.pauseProducing()
-    protocol.transport.disconnecting = True
-    producer.resumeProducing()
-    assert protocol.transport.producer is None
-
-
-async def test_a_send_that_is_not_daphnes_is_not_watched():
+def test_a_send_that_is_not_daphnes_is_not_watched():
     async def send(message: dict[str, Any]) -> None:
         return None
 
-    assert watch_transport(send, asyncio.Event()) is None
-    protocol = FakeProtocol()
-    protocol.transport.registerProducer(object(), True)
-    assert watch_transport(functools.partial(fake_handle_reply, protocol), asyncio.Event()) is None
+    assert transport_backlog(send) is None
+    assert transport_backlog(functools.partial(fake_handle_reply, object())) is None

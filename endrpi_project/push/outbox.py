@@ -7,10 +7,10 @@ topic — a pin map merged with the newer map, a reading replaced by the newer r
 client still ends up with the latest state of everything it watches, and before those it gets a
 ``MESSAGES_DROPPED`` envelope counting what it missed.
 
-Under daphne the socket's own write buffer is watched too (Twisted's producer API: the transport
-says when its buffer is full and when it has drained), so a stalled client stops taking messages
-out of the outbox and its queue, not Twisted's buffer, absorbs (and folds) the backlog. Under
-another server the outbox relies on ``send`` awaiting while the socket is full.
+Under daphne the socket's own write buffer is watched too (see :func:`transport_backlog`), so for
+a stalled client messages stay in the outbox, where they fold, instead of piling up in Twisted's
+unbounded write buffer. Under another server the outbox relies on ``send`` awaiting while the
+socket is full.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 MESSAGES_DROPPED = "MESSAGES_DROPPED"
 
+# How often a stalled client's socket is looked at again.
+BACKLOG_POLL_SECONDS = 0.05
+
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
@@ -39,15 +42,16 @@ def _combined(older: dict[str, Any], newer: dict[str, Any]) -> dict[str, Any]:
 class Outbox:
     """Passive messages waiting for one client, keyed by topic for folding; a task sends them."""
 
-    def __init__(self, send: Send, *, limit: int, name: str = "endrpi-outbox") -> None:
+    def __init__(
+        self, send: Send, *, limit: int, backlogged: Callable[[], bool] | None = None, name: str = "endrpi-outbox"
+    ) -> None:
         self.limit = limit
         self._send = send
+        self._backlogged = backlogged or (lambda: False)
         self._queue: deque[tuple[str, bool, dict[str, Any]]] = deque()
         self._folded: dict[str, tuple[bool, dict[str, Any]]] = {}
         self._dropped: dict[str, int] = {}
         self._ready = asyncio.Event()
-        self.writable = asyncio.Event()
-        self.writable.set()
         self.task = asyncio.get_running_loop().create_task(self._run(), name=name)
 
     def __len__(self) -> int:
@@ -106,7 +110,10 @@ class Outbox:
     async def _run(self) -> None:
         while True:
             await self._ready.wait()
-            await self.writable.wait()
+            # The client is not reading: hold (and fold) here, not in its socket. Twisted's flag has
+            # no event to await, and the transport's one producer slot is taken, so poll it.
+            while self._backlogged():  # noqa: ASYNC110
+                await asyncio.sleep(BACKLOG_POLL_SECONDS)
             message = self._take()
             if message is None:
                 self._ready.clear()
@@ -123,47 +130,16 @@ class Outbox:
             await self.task
 
 
-class _TransportPressure:
-    """A Twisted push producer: the transport pauses it when its write buffer fills, resumes it when drained."""
+def transport_backlog(send: Any) -> Callable[[], bool] | None:
+    """Under daphne, a check of whether the client's socket has stopped draining; ``None`` elsewhere.
 
-    def __init__(self, transport: Any, writable: asyncio.Event) -> None:
-        self.transport = transport
-        self.writable = writable
-
-    def pauseProducing(self) -> None:
-        self.writable.clear()
-
-    def resumeProducing(self) -> None:
-        self.writable.set()
-        if getattr(self.transport, "disconnecting", False):
-            # A closing transport waits for its producer; let it close.
-            self.transport.unregisterProducer()
-
-    def stopProducing(self) -> None:
-        self.writable.set()
-
-
-def watch_transport(send: Any, writable: asyncio.Event) -> Callable[[], None] | None:
-    """Under daphne, clear ``writable`` while the client's socket is not draining; ``None`` elsewhere.
-
-    Daphne hands the application ``functools.partial(server.handle_reply, protocol)``; its protocol
-    is autobahn's, whose transport takes a Twisted producer. Any other ``send`` is left alone.
+    Daphne hands the application ``functools.partial(server.handle_reply, protocol)``. Its Twisted
+    transport already has a streaming producer (the HTTP channel the WebSocket was upgraded from),
+    so Twisted keeps the transport's documented ``producerPaused`` flag: set when the write buffer
+    outgrows ``bufferSize``, cleared when it has drained.
     """
     protocol = next(iter(getattr(send, "args", ()) or ()), None)
     transport = getattr(protocol, "transport", None)
-    if transport is None or not callable(getattr(transport, "registerProducer", None)):
+    if transport is None or not isinstance(getattr(transport, "producerPaused", None), bool):
         return None
-    producer = _TransportPressure(transport, writable)
-    try:
-        transport.registerProducer(producer, True)
-    except Exception:  # another producer is registered, or the transport is gone
-        logger.debug("Not watching this WebSocket's write buffer", exc_info=True)
-        return None
-
-    def unwatch() -> None:
-        writable.set()
-        if getattr(transport, "producer", None) is producer:
-            with contextlib.suppress(Exception):
-                transport.unregisterProducer()
-
-    return unwatch
+    return lambda: bool(transport.producerPaused)

@@ -25,7 +25,7 @@ from endrpi_project.actions import Action, ConnectionAction
 from endrpi_project.consumers import ActionConsumer, envelope
 from endrpi_project.errors import Conflict, InvalidRequest
 from endrpi_project.push.hub import hub
-from endrpi_project.push.outbox import Outbox, watch_transport
+from endrpi_project.push.outbox import Outbox, transport_backlog
 from endrpi_project.push.topics import Plan, Topic, TopicTable
 
 logger = logging.getLogger(__name__)
@@ -57,8 +57,9 @@ class Subscriptions:
         self._by_topic: dict[str, Subscription] = {}
         self._by_group: dict[str, Subscription] = {}
         self._last_seq: dict[tuple[str, str], int] = {}
-        self.outbox = Outbox(send, limit=limit, name=f"endrpi-outbox-{channel_name}")
-        self._unwatch = watch_transport(transport_send, self.outbox.writable)
+        self.outbox = Outbox(
+            send, limit=limit, backlogged=transport_backlog(transport_send), name=f"endrpi-outbox-{channel_name}"
+        )
 
     @property
     def topics(self) -> list[str]:
@@ -123,8 +124,6 @@ class Subscriptions:
             except Exception:
                 logger.exception("Could not leave the %s subscription cleanly", name)
         await self.outbox.close()
-        if self._unwatch is not None:
-            self._unwatch()
 
 
 class Subscriber(Protocol):
