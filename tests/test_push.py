@@ -219,3 +219,24 @@ def test_a_send_that_is_not_daphnes_is_not_watched():
 
     assert transport_backlog(send) is None
     assert transport_backlog(functools.partial(fake_handle_reply, object())) is None
+
+
+async def test_messages_a_full_channel_drops_are_reported_with_the_next_one(settings):
+    from endrpi_project.push.hub import publish
+    from pins.events import PIN_CONFIGURATIONS_CHANGED, PINS_GROUP
+
+    layer = {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 10}}
+    settings.CHANNEL_LAYERS = {"default": layer}
+    async with websocket() as watcher:
+        await watcher.request("SUBSCRIBE", {"topic": "PINS"})
+        # 30 changes reach the watcher's channel at once; the layer keeps about 10 of them.
+        for n in range(30):
+            publish(PINS_GROUP, action=PIN_CONFIGURATIONS_CHANGED, data={"GPIO17": {"n": n}})
+        received = []
+        while not await watcher.communicator.receive_nothing(timeout=0.1):
+            received.append((await watcher.receive())["data"]["GPIO17"]["n"])
+        assert 10 <= len(received) <= 12
+        assert received == list(range(len(received)))
+        publish(PINS_GROUP, action=PIN_CONFIGURATIONS_CHANGED, data={"GPIO17": {"n": 30}})
+        assert (await watcher.receive())["data"] == {"dropped": 30 - len(received), "topics": ["PINS"]}
+        assert (await watcher.receive())["data"] == {"GPIO17": {"n": 30}}

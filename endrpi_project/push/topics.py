@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,11 @@ INTERVAL_MIN_MS = 100
 INTERVAL_MAX_MS = 3_600_000
 INTERVAL_DEFAULT_MS = 1000
 CHANGE_CHECK_DEFAULT_MS = 500
+# A reading this recent is shared rather than taken again (half the shortest interval).
+SHARE_SECONDS = INTERVAL_MIN_MS / 1000 / 2
+
+# A reading as pushed: its data, or None and the error message.
+Reading = tuple[Any, str | None]
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -152,6 +158,32 @@ class ReadingTopic(Topic):
         self.name, self.model, self.read = name, model, read
         self.description = f"The {model} reading, every intervalMs or only when it changes."
         self.updated, self.changed = f"{name}_UPDATED", f"{name}_CHANGED"
+        self._pending: asyncio.Task[Reading] | None = None
+        self._latest: tuple[float, Reading] | None = None
+
+    async def take(self) -> Reading:
+        """The reading (data, or the error message), shared by every poller of this topic.
+
+        Pollers on different intervals that fall due together share one read, and a reading is
+        reused for :data:`SHARE_SECONDS`, so however many intervals clients ask for, the hardware
+        is read at most about ``1 / SHARE_SECONDS`` times a second per topic, one read at a time.
+        """
+        loop = asyncio.get_running_loop()
+        pending = self._pending
+        if pending is None or pending.done() or pending.get_loop() is not loop:
+            if self._latest is not None and time.monotonic() - self._latest[0] < SHARE_SECONDS:
+                return self._latest[1]
+            pending = self._pending = loop.create_task(self._read_once(), name=f"endrpi-reading-{self.name}")
+        # Shielded: a poller cancelled while waiting does not cancel the read the others wait for.
+        return await asyncio.shield(pending)
+
+    async def _read_once(self) -> Reading:
+        try:
+            reading: Reading = (await asyncio.to_thread(self.read), None)
+        except Exception as exc:  # the subscriber gets the failure as an error envelope
+            reading = (None, error_message(exc)[1])
+        self._latest = (time.monotonic(), reading)
+        return reading
 
     @property
     def events(self) -> tuple[str, ...]:
@@ -191,7 +223,7 @@ class Poller:
     def __init__(self, key: PollerKey, topic: ReadingTopic, current: Any) -> None:
         self.key, self.topic = key, topic
         self.subscribers = 0
-        self._last: tuple[Any, str | None] = (current, None)
+        self._last: Reading = (current, None)
         self.task = asyncio.get_running_loop().create_task(
             self._run(), name=f"endrpi-poller-{key.topic}-{key.interval_ms}-{key.on_change}"
         )
@@ -203,10 +235,7 @@ class Poller:
         due = loop.time() + interval
         while True:
             await asyncio.sleep(max(0.0, due - loop.time()))
-            try:
-                value: tuple[Any, str | None] = (await asyncio.to_thread(self.topic.read), None)
-            except Exception as exc:  # the subscriber gets the failure as an error envelope
-                value = (None, error_message(exc)[1])
+            value = await self.topic.take()
             due += interval
             if due < loop.time():  # the reading took longer than the interval: skip missed ticks
                 due = loop.time() + interval

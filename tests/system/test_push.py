@@ -151,3 +151,26 @@ async def test_subscribing_to_a_reading_that_fails_now_is_refused_and_starts_not
         }
         assert pollers.running() == []
         assert (await client.request("UNSUBSCRIBE", {"topic": "MEMORY"}))["error"] == "Not subscribed to MEMORY"
+
+
+async def test_pollers_on_many_intervals_share_readings_instead_of_multiplying_them(monkeypatch):
+    from endrpi_project.routing import TOPIC_TABLE
+
+    topic = TOPIC_TABLE["UPTIME"]
+    reads = 0
+    original = topic.read  # type: ignore[attr-defined]
+
+    def counted() -> Any:
+        nonlocal reads
+        reads += 1
+        return original()
+
+    monkeypatch.setattr(topic, "read", counted)
+    async with websocket() as a, websocket() as b, websocket() as c, websocket() as d, websocket() as e:
+        clients = [a, b, c, d, e]
+        for offset, client in enumerate(clients):
+            await client.request("SUBSCRIBE", {"topic": "UPTIME", "intervalMs": 100 + offset})
+        reads = 0
+        received = await asyncio.gather(*(collect(client, 1.0) for client in clients))
+    assert sum(len(messages) for messages in received) >= 40
+    assert reads <= 25, reads
