@@ -40,10 +40,14 @@ EdgeListener = Callable[[int], None]
 _edge_listener: EdgeListener | None = None
 
 
-def watch_edges(listener: EdgeListener | None) -> None:
-    """Have ``listener`` called whenever a configured input pin changes level (``None`` stops it)."""
+def watch_edges(listener: EdgeListener | None) -> EdgeListener | None:
+    """Have ``listener`` called whenever a configured input pin changes level (``None`` stops it).
+
+    Returns the listener it replaced.
+    """
     global _edge_listener
-    _edge_listener = listener
+    previous, _edge_listener = _edge_listener, listener
+    return previous
 
 
 def _edge(bcm: int) -> None:

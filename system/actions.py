@@ -49,6 +49,8 @@ def _taken_by(action: Action) -> Callable[[], Any]:
 
 # Push: each reading every intervalMs (<NAME>_UPDATED) or when it changes (<NAME>_CHANGED).
 TOPICS = [
-    ReadingTopic(name=action.name.removeprefix("READ_"), read=_taken_by(action), model=action.model)
+    ReadingTopic(
+        name=action.name.removeprefix("READ_"), read=_taken_by(action), model=action.model, inline=action.inline
+    )
     for action in ACTIONS
 ]

@@ -104,7 +104,9 @@ async def test_a_message_the_channel_layer_lost_is_reported_before_the_next_one(
             "data": {"dropped": 2, "topics": ["PINS"]},
             "error": None,
         }
-        assert (await watcher.receive())["data"] == {"GPIO17": {"io": "OUTPUT", "state": 0.0, "pull": "FLOATING"}}
+        assert (await watcher.receive())["data"] == {
+            "GPIO17": {"io": "OUTPUT", "state": 0.0, "pull": "FLOATING", "label": None}
+        }
 
 
 def passive(action: str, data: Any) -> dict[str, Any]:

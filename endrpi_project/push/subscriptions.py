@@ -12,12 +12,12 @@ pollers nobody else uses and the outbox task, and drops whatever was still waiti
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 from rest_framework import serializers
 
@@ -73,7 +73,7 @@ class Subscriptions:
         # Join first, read second: a change after the read is already on its way to this channel.
         await self._layer.group_add(plan.group, self._channel)
         try:
-            current = await asyncio.to_thread(plan.read)
+            current = await database_sync_to_async(plan.read, thread_sensitive=False)()
         except BaseException:
             await self._layer.group_discard(plan.group, self._channel)
             raise

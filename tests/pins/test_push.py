@@ -40,27 +40,33 @@ async def test_a_subscriber_hears_of_updates_over_websocket_then_over_rest():
         reply = await watcher.request("SUBSCRIBE", {"topic": "PINS"})
         assert reply["success"] is True
         assert reply["data"]["event"] == CHANGED
-        assert reply["data"]["current"]["GPIO17"] == {"io": "INPUT", "state": 0.0, "pull": "FLOATING"}
+        assert reply["data"]["current"]["GPIO17"] == {"io": "INPUT", "state": 0.0, "pull": "FLOATING", "label": None}
         assert len(reply["data"]["current"]) == 26
 
         update = {"pins": {"GPIO17": {"io": "OUTPUT", "state": 1}}}
         assert (await writer.request(UPDATE, update))["success"] is True
-        assert await watcher.receive() == changed({"GPIO17": {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING"}})
+        assert await watcher.receive() == changed(
+            {"GPIO17": {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING", "label": None}}
+        )
 
         await rest_put("/pins/GPIO17", {"io": "OUTPUT", "state": 0})
-        assert await watcher.receive() == changed({"GPIO17": {"io": "OUTPUT", "state": 0.0, "pull": "FLOATING"}})
+        assert await watcher.receive() == changed(
+            {"GPIO17": {"io": "OUTPUT", "state": 0.0, "pull": "FLOATING", "label": None}}
+        )
         assert await watcher.communicator.receive_nothing(timeout=0.2)
 
 
 async def test_a_batch_update_is_one_message_naming_every_pin_it_changed():
     async with websocket() as watcher, websocket() as writer:
         await watcher.request("SUBSCRIBE", {"topic": "PINS"})
-        update = {"pins": {"GPIO17": {"io": "OUTPUT", "state": 1}, "GPIO27": {"io": "INPUT", "pull": "UP"}}}
+        update = {
+            "pins": {"GPIO17": {"io": "OUTPUT", "state": 1}, "GPIO27": {"io": "INPUT", "pull": "UP", "label": None}}
+        }
         await writer.request(UPDATE, update)
         assert await watcher.receive() == changed(
             {
-                "GPIO17": {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING"},
-                "GPIO27": {"io": "INPUT", "state": 1.0, "pull": "UP"},
+                "GPIO17": {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING", "label": None},
+                "GPIO27": {"io": "INPUT", "state": 1.0, "pull": "UP", "label": None},
             }
         )
         assert await watcher.communicator.receive_nothing(timeout=0.2)
@@ -77,17 +83,21 @@ async def test_a_refused_update_changes_no_pin_and_pushes_nothing():
 
 async def test_a_mock_input_pin_driven_high_then_low_is_pushed(gpio):
     async with websocket() as watcher:
-        await watcher.request(UPDATE, {"pins": {"GPIO22": {"io": "INPUT", "pull": "FLOATING"}}})
+        await watcher.request(UPDATE, {"pins": {"GPIO22": {"io": "INPUT", "pull": "FLOATING", "label": None}}})
         await watcher.request("SUBSCRIBE", {"topic": "PINS", "pins": ["GPIO22"]})
         gpio.factory.pin(22).drive_high()
-        assert await watcher.receive() == changed({"GPIO22": {"io": "INPUT", "state": 1.0, "pull": "FLOATING"}})
+        assert await watcher.receive() == changed(
+            {"GPIO22": {"io": "INPUT", "state": 1.0, "pull": "FLOATING", "label": None}}
+        )
         gpio.factory.pin(22).drive_low()
-        assert await watcher.receive() == changed({"GPIO22": {"io": "INPUT", "state": 0.0, "pull": "FLOATING"}})
+        assert await watcher.receive() == changed(
+            {"GPIO22": {"io": "INPUT", "state": 0.0, "pull": "FLOATING", "label": None}}
+        )
 
 
 async def test_an_input_pin_stops_reporting_edges_once_it_is_an_output(gpio):
     async with websocket() as watcher:
-        await watcher.request(UPDATE, {"pins": {"GPIO22": {"io": "INPUT", "pull": "DOWN"}}})
+        await watcher.request(UPDATE, {"pins": {"GPIO22": {"io": "INPUT", "pull": "DOWN", "label": None}}})
         await watcher.request(UPDATE, {"pins": {"GPIO22": {"io": "OUTPUT", "state": 0}}})
         await watcher.request("SUBSCRIBE", {"topic": "PINS"})
         assert gpio.factory.pin(22).when_changed is None
@@ -100,12 +110,14 @@ async def test_a_pin_filter_passes_only_the_named_pins():
             "topic": "PINS",
             "event": CHANGED,
             "pins": ["GPIO17"],
-            "current": {"GPIO17": {"io": "INPUT", "state": 0.0, "pull": "FLOATING"}},
+            "current": {"GPIO17": {"io": "INPUT", "state": 0.0, "pull": "FLOATING", "label": None}},
         }
         await writer.request(UPDATE, {"pins": {"GPIO27": {"io": "OUTPUT", "state": 1}}})
         both = {"pins": {"GPIO27": {"io": "OUTPUT", "state": 0}, "GPIO17": {"io": "OUTPUT", "state": 1}}}
         await writer.request(UPDATE, both)
-        assert await watcher.receive() == changed({"GPIO17": {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING"}})
+        assert await watcher.receive() == changed(
+            {"GPIO17": {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING", "label": None}}
+        )
         assert await watcher.communicator.receive_nothing(timeout=0.2)
 
 
@@ -115,7 +127,9 @@ async def test_subscribing_again_replaces_the_filter():
         await watcher.request("SUBSCRIBE", {"topic": "PINS", "pins": ["GPIO27"]})
         await writer.request(UPDATE, {"pins": {"GPIO17": {"io": "OUTPUT", "state": 1}}})
         await writer.request(UPDATE, {"pins": {"GPIO27": {"io": "OUTPUT", "state": 1}}})
-        assert (await watcher.receive())["data"] == {"GPIO27": {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING"}}
+        assert (await watcher.receive())["data"] == {
+            "GPIO27": {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING", "label": None}
+        }
         assert await watcher.communicator.receive_nothing(timeout=0.2)
 
 

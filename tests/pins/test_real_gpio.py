@@ -103,6 +103,24 @@ def fake_lgpio(chip: FakeChip) -> Any:
     module.gpio_read = read
     module.gpio_write = write
     module.tx_pwm = lambda handle, gpio, frequency, duty: 0
+    # Level-change alerts: lgpio calls back on its own thread with (chip, gpio, level, tick).
+    module.callbacks = {}
+
+    class Callback:
+        def __init__(self, gpio, func):
+            self.gpio, self.func = gpio, func
+
+        def cancel(self):
+            module.callbacks.pop(self.gpio, None)
+
+    def callback(handle, gpio, edge, func):
+        module.callbacks[gpio] = Callback(gpio, func)
+        return module.callbacks[gpio]
+
+    module.gpio_claim_alert = lambda handle, gpio, edges, flags=0, notify_handle=None: claim(
+        handle, gpio, "input", flags
+    )
+    module.callback = callback
     return module
 
 
@@ -208,3 +226,18 @@ def test_create_gpio_reads_unconfigured_pins_from_the_factorys_chip(lgpio, host_
 def test_the_mock_gpio_reads_pins_as_it_always_has(gpio):
     assert gpio.lines is None
     assert services.pin_configuration_read(pin=17).state == 0.0
+
+
+def test_a_configured_input_reports_its_level_changes_and_an_output_does_not(real_gpio, lgpio, chip):
+    changed: list[int] = []
+    previous = hardware.watch_edges(changed.append)
+    try:
+        services.pin_configurations_update(changes={27: InputChange(pull="DOWN")})
+        assert chip.lines[27].pull == "down", "watching for alerts keeps the pull"
+        chip.lines[27].level = 1
+        lgpio.callbacks[27].func(0, 27, 1, 1_000_000)
+        assert changed == [27]
+        services.pin_configurations_update(changes={27: OutputChange(state=0.0)})
+        assert 27 not in lgpio.callbacks
+    finally:
+        hardware.watch_edges(previous)
