@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 from rest_framework import serializers
 
-from endrpi_project.actions import Action, ConnectionAction
+from endrpi_project.actions import Action, ConnectionAction, ParamDoc, _param_docs
 from endrpi_project.consumers import ActionConsumer, envelope
 from endrpi_project.errors import Conflict, InvalidRequest
 from endrpi_project.push.hub import hub
@@ -202,10 +202,29 @@ async def unsubscribe(connection: Subscriber, params: dict[str, Any]) -> dict[st
     return await connection.push_subscriptions().unsubscribe(params["topic"])
 
 
+@dataclass(frozen=True)
+class SubscribeAction(ConnectionAction):
+    """``SUBSCRIBE``, whose params are ``topic`` and then the params of that topic."""
+
+    topics: TopicTable | None = field(default=None, compare=False)
+
+    def param_docs(self) -> list[ParamDoc]:
+        docs = super().param_docs()
+        by_params: dict[type[Any], list[str]] = {}
+        for topic in (self.topics or {}).values():
+            by_params.setdefault(topic.params, []).append(topic.name)
+        for params, names in by_params.items():
+            for doc in _param_docs(params(), ""):
+                meaning = f"({', '.join(names)}) {doc.description}"
+                docs.append(ParamDoc(doc.name, doc.type, doc.required, meaning))
+        return docs
+
+
 def subscription_actions(topics: TopicTable) -> list[Action]:
     """``SUBSCRIBE`` and ``UNSUBSCRIBE`` for these topics."""
     return [
-        ConnectionAction(
+        SubscribeAction(
+            topics=topics,
             name=SUBSCRIBE,
             handler=subscribe,
             params=subscribe_params(topics),
