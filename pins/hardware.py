@@ -224,6 +224,27 @@ class Gpio:
         self.factory.close()
 
 
+class SimulatedPin(MockPWMPin):
+    """gpiozero's mock PWM pin with a bounded history.
+
+    A mock pin records every state it has been in; in a simulated server that runs for weeks that
+    list would grow without end, so only the most recent changes are kept.
+    """
+
+    HISTORY = 64
+
+    def _change_state(self, value: object) -> bool:
+        changed: bool = super()._change_state(value)
+        if len(self.states) > self.HISTORY:
+            del self.states[: -self.HISTORY]
+        return changed
+
+
+def simulated_gpio() -> Gpio:
+    """Mock pins that can do PWM, as the server uses off a Raspberry Pi."""
+    return Gpio(MockFactory(pin_class=SimulatedPin), simulated=True)
+
+
 def is_raspberry_pi() -> bool:
     """Whether the device tree names a Raspberry Pi board."""
     return (read_board_model() or "").startswith("Raspberry Pi")
@@ -232,7 +253,7 @@ def is_raspberry_pi() -> bool:
 def create_gpio(mode: str) -> Gpio:
     """Build the :class:`Gpio` for ``ENDRPI_GPIO`` mode ``auto``, ``mock`` or ``real``."""
     if mode == "mock" or (mode == "auto" and not is_raspberry_pi()):
-        return Gpio(MockFactory(pin_class=MockPWMPin), simulated=True)
+        return simulated_gpio()
     from gpiozero import Device
 
     try:
@@ -241,7 +262,7 @@ def create_gpio(mode: str) -> Gpio:
         if mode == "real":
             raise ImproperlyConfigured(f"ENDRPI_GPIO=real but no GPIO pin factory loads: {error}") from error
         logger.error("No GPIO pin factory loads on this Raspberry Pi (%s); simulating GPIO instead", error)
-        return Gpio(MockFactory(pin_class=MockPWMPin), simulated=True)
+        return simulated_gpio()
     chip = getattr(factory, "chip", 0)
     return Gpio(factory, simulated=False, lines=KernelLines(host_path(f"dev/gpiochip{chip}"), GpioChipDevice()))
 

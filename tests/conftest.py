@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from pins import hardware as pin_hardware
 from pins import services as pin_services
@@ -86,7 +85,7 @@ def vcgencmd(tmp_path: Path, settings) -> Iterator[FakeVcgencmd]:
 @pytest.fixture(autouse=True)
 def gpio() -> Iterator[pin_hardware.Gpio]:
     """Fresh mock pins for each test; whatever GPIO was installed before comes back afterwards."""
-    mock = pin_hardware.Gpio(MockFactory(pin_class=MockPWMPin), simulated=True)
+    mock = pin_hardware.simulated_gpio()
     previous = pin_hardware.install_gpio(mock)
     yield mock
     pin_hardware.install_gpio(previous)

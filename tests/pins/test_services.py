@@ -122,3 +122,12 @@ def test_concurrent_updates_of_one_pin_are_serialised(gpio, monkeypatch):
     for thread in threads:
         thread.join(timeout=5)
     assert overlaps == [False, False]
+
+
+def test_a_simulated_pin_keeps_a_bounded_history(gpio):
+    for index in range(500):
+        services.pin_configurations_update(changes={17: OutputChange(state=float(index % 2))})
+    pin = gpio.factory.pin(17)
+    assert len(pin.states) <= pin.HISTORY
+    assert len(pin.states) == pin.HISTORY
+    assert services.pin_configuration_read(pin=17).state == 1.0
