@@ -13,9 +13,7 @@ claiming the line; its level is not known without claiming it, so its ``state`` 
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +26,7 @@ from gpiozero import Factory, GPIOZeroError, Pin, PinPWMUnsupported
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from pins import parsers
-from system.hardware.host import host_path, read_board_model
+from system.hardware.host import OpenDevices, host_path, read_board_model
 
 logger = logging.getLogger(__name__)
 
@@ -86,24 +84,11 @@ class ChipDevice(Protocol):
     def line_info(self, path: Path, request: bytes) -> bytes: ...
 
 
-class GpioChipDevice:
+class GpioChipDevice(OpenDevices):
     """The real ``/dev/gpiochipN``: opened once, read-only; asking for line info claims nothing."""
 
-    def __init__(self) -> None:
-        self._fds: dict[Path, int] = {}
-        self._lock = threading.Lock()
-
     def line_info(self, path: Path, request: bytes) -> bytes:
-        fd = self._fds.get(path)
-        if fd is None:
-            with self._lock:
-                fd = self._fds.get(path)
-                if fd is None:
-                    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-                    self._fds[path] = fd
-        answer = bytearray(request)
-        fcntl.ioctl(fd, parsers.GPIO_V2_GET_LINEINFO_IOCTL, answer, True)
-        return bytes(answer)
+        return self.ioctl(path, parsers.GPIO_V2_GET_LINEINFO_IOCTL, request)
 
 
 class KernelLines:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from channels.testing import WebsocketCommunicator
+from channels.testing import HttpCommunicator, WebsocketCommunicator
 
 from endrpi_project.asgi import application
 
@@ -46,3 +46,21 @@ class Client:
     async def receive(self) -> dict[str, Any]:
         reply: dict[str, Any] = json.loads(await self.communicator.receive_from(timeout=5))
         return reply
+
+
+async def http_get(path: str) -> tuple[int, Any]:
+    communicator = HttpCommunicator(application, "GET", path, headers=[(b"accept", b"application/json")])
+    response = await communicator.get_response(timeout=5)
+    return response["status"], json.loads(response["body"])
+
+
+async def http_put(path: str, body: Any) -> tuple[int, Any]:
+    data = json.dumps(body).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(data)).encode()),
+        (b"accept", b"application/json"),
+    ]
+    communicator = HttpCommunicator(application, "PUT", path, body=data, headers=headers)
+    response = await communicator.get_response(timeout=5)
+    return response["status"], json.loads(response["body"])

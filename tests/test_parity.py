@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
-from channels.testing import HttpCommunicator
 
-from endrpi_project.asgi import application
-from tests.helpers import websocket
+from tests.helpers import http_get, http_put, websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def http_get(path: str) -> tuple[int, Any]:
-    communicator = HttpCommunicator(application, "GET", path, headers=[(b"accept", b"application/json")])
-    response = await communicator.get_response(timeout=5)
-    return response["status"], json.loads(response["body"])
-
-
-async def http_put(path: str, body: Any) -> tuple[int, Any]:
-    data = json.dumps(body).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(data)).encode()),
-        (b"accept", b"application/json"),
-    ]
-    communicator = HttpCommunicator(application, "PUT", path, body=data, headers=headers)
-    response = await communicator.get_response(timeout=5)
-    return response["status"], json.loads(response["body"])
 
 
 @pytest.mark.parametrize(

@@ -23,10 +23,8 @@ no permission, a tag the firmware does not know) so the next one is tried, and
 from __future__ import annotations
 
 import errno
-import fcntl
 import glob
 import logging
-import os
 import shutil
 import struct
 import subprocess
@@ -40,6 +38,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 from system import parsers
+from system.hardware.host import OpenDevices
 
 logger = logging.getLogger(__name__)
 
@@ -76,27 +75,11 @@ class MailboxDevice(Protocol):
 MAILBOX_IOCTL = parsers.ioctl_readwrite(100, 0, struct.calcsize("P"))
 
 
-class VcioDevice:
+class VcioDevice(OpenDevices):
     """The real mailbox: each device is opened once and kept open for the life of the process."""
 
-    def __init__(self) -> None:
-        self._fds: dict[Path, int] = {}
-        self._lock = threading.Lock()
-
-    def _fd(self, path: Path) -> int:
-        fd = self._fds.get(path)
-        if fd is None:
-            with self._lock:
-                fd = self._fds.get(path)
-                if fd is None:
-                    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-                    self._fds[path] = fd
-        return fd
-
     def call(self, path: Path, buffer: bytes) -> bytes:
-        answer = bytearray(buffer)
-        fcntl.ioctl(self._fd(path), MAILBOX_IOCTL, answer, True)
-        return bytes(answer)
+        return self.ioctl(path, MAILBOX_IOCTL, buffer)
 
 
 # errno values that mean "this door is closed here", so the next source should be tried.

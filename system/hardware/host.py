@@ -6,9 +6,11 @@ fixture tree. A read is one ``open``/``read`` of a small pseudo-file: no subproc
 
 from __future__ import annotations
 
+import fcntl
 import os
 import platform
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,3 +82,27 @@ def read_uname() -> Uname:
         release=info.release,
         version=info.version,
     )
+
+
+class OpenDevices:
+    """Device files opened once, read-only, and kept open for the life of the process, for ioctls."""
+
+    def __init__(self) -> None:
+        self._fds: dict[Path, int] = {}
+        self._lock = threading.Lock()
+
+    def _fd(self, path: Path) -> int:
+        fd = self._fds.get(path)
+        if fd is None:
+            with self._lock:
+                fd = self._fds.get(path)
+                if fd is None:
+                    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                    self._fds[path] = fd
+        return fd
+
+    def ioctl(self, path: Path, request: int, buffer: bytes) -> bytes:
+        """Send ``buffer`` with ioctl ``request`` to the device at ``path``; the buffer as answered."""
+        answer = bytearray(buffer)
+        fcntl.ioctl(self._fd(path), request, answer, True)
+        return bytes(answer)

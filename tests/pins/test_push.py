@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-from channels.testing import HttpCommunicator
 
-from endrpi_project.asgi import application
-from tests.helpers import websocket
+from tests.helpers import http_put, websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,16 +15,9 @@ UPDATE = "UPDATE_PIN_CONFIGURATIONS"
 
 
 async def rest_put(path: str, body: object) -> dict[str, Any]:
-    data = json.dumps(body).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(data)).encode()),
-        (b"accept", b"application/json"),
-    ]
-    communicator = HttpCommunicator(application, "PUT", path, body=data, headers=headers)
-    response = await communicator.get_response(timeout=5)
-    assert response["status"] == 200, response["body"]
-    result: dict[str, Any] = json.loads(response["body"])
+    status, reply = await http_put(path, body)
+    assert status == 200, reply
+    result: dict[str, Any] = reply
     return result
 
 
