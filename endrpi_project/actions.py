@@ -65,6 +65,8 @@ class Action:
     unless ``inline`` says it never waits (one read of a kernel pseudo-file, say): then it
     runs on the loop, which saves the thread hand-off (about 120 us, more than such a read costs).
     An inline handler must not use the database.
+    ``write`` marks an action that changes the Pi: it needs a read-write token when ``ENDRPI_AUTH``
+    asks for one, and counts against the connection's write rate limit.
     """
 
     name: str
@@ -74,6 +76,7 @@ class Action:
     params: type[serializers.Serializer[Any]] | None = None
     aliases: tuple[str, ...] = field(default=())
     inline: bool = False
+    write: bool = False
 
     def validate(self, params: Any) -> Any:
         """The validated params, or a DRF ``ValidationError``/``InvalidRequest`` naming the problem."""

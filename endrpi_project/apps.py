@@ -9,3 +9,4 @@ class EndrpiConfig(AppConfig):
 
     def ready(self) -> None:
         from endrpi_project import checks  # noqa: F401  (registers the system checks)
+        from endrpi_project import origins  # noqa: F401  (registers the ENDRPI_ALLOWED_ORIGINS system check)

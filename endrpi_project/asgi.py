@@ -12,16 +12,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "endrpi_project.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from endrpi_project.access import access_exposure_warn  # noqa: E402
+from endrpi_project.origins import WebsocketOriginValidator  # noqa: E402
 from endrpi_project.routing import websocket_urlpatterns  # noqa: E402
 from pins.services import pins_start  # noqa: E402
 
 pins_start()
 
+# Our own origin check, not channels' AllowedHostsOriginValidator: that one lets every page in while
+# ALLOWED_HOSTS is "*" (our default) and otherwise refuses scripts that send no Origin.
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": WebsocketOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
+access_exposure_warn()

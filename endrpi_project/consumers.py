@@ -11,10 +11,22 @@ import json
 import logging
 from typing import Any, ClassVar
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
-from endrpi_project.actions import ActionTable
-from endrpi_project.errors import error_message
+from endrpi_project.access import (
+    CLOSE_TOKEN_REQUIRED,
+    access_check,
+    access_required,
+    access_token_authenticate,
+    websocket_secret,
+)
+from endrpi_project.actions import Action, ActionTable
+from endrpi_project.errors import EndrpiError, InvalidRequest, Unauthorized, error_message
+from endrpi_project.limits import TokenBucket, message_size_check, write_bucket, write_limit_check
+from endrpi_project.models import AccessToken
+from endrpi_project.origins import websocket_subprotocol
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +35,13 @@ _NO_ID = object()
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):  # 1e999: a float cannot hold it, and JSON cannot say inf
+        raise ValueError(f"number out of range: {text[:32]}")
+    return number
 
 
 def envelope(
@@ -38,15 +57,54 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
     """Answers ``{"action": NAME, "params": {...}}`` frames through :attr:`actions`."""
 
     actions: ClassVar[ActionTable]
+    token: AccessToken | None = None
+    token_secret: str | None = None
+    writes: TokenBucket
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
-        """Standard JSON only: ``NaN`` and ``Infinity`` are refused like any other invalid text."""
-        return json.loads(text_data, parse_constant=_refuse_constant)
+        """Standard JSON only: ``NaN``, ``Infinity`` and numbers beyond a float are refused like invalid text."""
+        return json.loads(text_data, parse_constant=_refuse_constant, parse_float=_finite_float)
 
     @classmethod
     async def encode_json(cls, content: Any) -> str:
-        return json.dumps(content, separators=(",", ":"))
+        return json.dumps(content, separators=(",", ":"), allow_nan=False)
+
+    async def connect(self) -> None:
+        """Accept, reading a token if the client sent one; in mode ``all`` close with 4401 without a valid one."""
+        self.writes = write_bucket()
+        subprotocol = websocket_subprotocol(self.scope.get("subprotocols") or [])
+        refusal: str | None = None
+        if settings.ENDRPI_AUTH != "off":
+            self.token_secret = websocket_secret(
+                query_string=self.scope.get("query_string", b""), subprotocols=self.scope.get("subprotocols") or []
+            )
+            try:
+                self.token = await self.authenticate()
+                access_check(token=self.token, write=False)
+            except Unauthorized as error:
+                refusal = error.message
+        await self.accept(subprotocol)
+        if refusal is not None and access_required(write=False):
+            await self.close(code=CLOSE_TOKEN_REQUIRED, reason=refusal)
+
+    async def authenticate(self) -> AccessToken | None:
+        if self.token_secret is None:
+            return None
+        # Off the single thread-sensitive executor, like the actions: a token lookup never queues behind
+        # another connection's work.
+        lookup = database_sync_to_async(access_token_authenticate, thread_sensitive=False)
+        token: AccessToken = await lookup(secret=self.token_secret)
+        return token
+
+    async def authorize(self, action: Action) -> None:
+        """Apply the access rule and the write rate limit to ``action``, raising what a client should see."""
+        if access_required(write=action.write):
+            if action.write:
+                self.token = await self.authenticate()  # a token revoked since connecting stops writing at once
+            access_check(token=self.token, write=action.write)
+        if action.write:
+            write_limit_check(self.writes)
 
     async def dispatch(self, message: Any) -> None:
         """Channels' dispatch, minus its database clean-up hop before every frame.
@@ -63,6 +121,11 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
             await super().dispatch(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        try:
+            message_size_check(text_data if text_data is not None else "x" * len(bytes_data or b""))
+        except EndrpiError as error:
+            await self.send_json(envelope(None, error=error.message))
+            return
         if text_data is None:
             await self.send_json(envelope(None, error="Received invalid message: send JSON as a text frame"))
             return
@@ -92,6 +155,7 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         try:
+            await self.authorize(action)
             data = await action.perform(self, content.get("params"))
         except Exception as exc:  # every failure becomes an envelope; error_message logs the unexpected
             _, message = error_message(exc)
@@ -100,4 +164,8 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
         await self.reply(name, data=data, request_id=request_id)
 
     async def reply(self, action: str | None, *, data: Any = None, error: str | None = None, request_id: Any) -> None:
-        await self.send_json(envelope(action, data=data, error=error, request_id=request_id))
+        try:
+            text = await self.encode_json(envelope(action, data=data, error=error, request_id=request_id))
+        except (ValueError, TypeError, RecursionError):  # an ``id`` that cannot be echoed back
+            text = await self.encode_json(envelope(action, error="Received message with an 'id' that cannot be echoed"))
+        await self.send(text_data=text)

@@ -40,6 +40,27 @@ class NotFound(EndrpiError, LookupError):
     default_message = "Not found"
 
 
+class Unauthorized(EndrpiError, PermissionError):
+    """No access token where one is needed, or one that is unknown or revoked."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_message = "This request needs an access token"
+
+
+class Forbidden(EndrpiError, PermissionError):
+    """A valid access token whose scope does not cover the request."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    default_message = "This access token does not allow this request"
+
+
+class LimitExceeded(EndrpiError):
+    """A client went over a size, count or rate limit; the message names the limit."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_message = "Limit exceeded"
+
+
 class Conflict(EndrpiError):
     status_code = status.HTTP_409_CONFLICT
     default_message = "Conflict"
@@ -108,4 +129,6 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
         wait = getattr(exc, "wait", None)
         if wait is not None:
             headers["Retry-After"] = str(int(wait))
+    if status_code == status.HTTP_401_UNAUTHORIZED:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="endrpi"')
     return Response({"message": message}, status=status_code, headers=headers)

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "endrpi_project.static.StaticFilesMiddleware",
+    "endrpi_project.origins.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -145,8 +146,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["endrpi_project.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["endrpi_project.authentication.EndrpiAccess"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "endrpi_project.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -196,3 +197,20 @@ ENDRPI_FIRMWARE_TIMEOUT = env_float("ENDRPI_FIRMWARE_TIMEOUT", 2.0, minimum=0.01
 ENDRPI_GPIO = env_choice("ENDRPI_GPIO", "auto", ["auto", "mock", "real"])
 # The PWM frequency used when an output pin is given a duty cycle between 0 and 1.
 ENDRPI_PWM_FREQUENCY = env_float("ENDRPI_PWM_FREQUENCY", 100.0, minimum=1.0)
+
+# --- Endrpi security (see docs/security.md) ------------------------------------------------------
+
+# Where scripts/serve binds daphne; only used to warn at start-up when an open server is reachable
+# from other machines (empty when the server was started some other way, which is warned about too).
+ENDRPI_HOST = env_str("ENDRPI_HOST", "")
+# Access tokens: "off" (anyone on the network may read and drive pins), "write" (reads are open, pin
+# updates need a read-write token) or "all" (every request needs a token).
+ENDRPI_AUTH = env_choice("ENDRPI_AUTH", "off", ["off", "write", "all"])
+# Other web origins (scheme://host[:port]) whose pages may use the WebSocket and, through CORS, the
+# REST API. A page served by Endrpi itself is always allowed; clients that send no Origin are too.
+ENDRPI_ALLOWED_ORIGINS = env_list("ENDRPI_ALLOWED_ORIGINS", [])
+# WebSocket limits, per connection: the largest message answered (daphne itself closes the connection
+# above its own 1 MiB limit), and pin updates per second with the burst allowed above that rate.
+ENDRPI_WS_MAX_MESSAGE_BYTES = env_int("ENDRPI_WS_MAX_MESSAGE_BYTES", 64 * 1024, minimum=256)
+ENDRPI_WS_WRITE_RATE = env_float("ENDRPI_WS_WRITE_RATE", 50.0, minimum=0.01)
+ENDRPI_WS_WRITE_BURST = env_int("ENDRPI_WS_WRITE_BURST", 100, minimum=1)

@@ -66,6 +66,7 @@ ACTIONS = [
             "INPUT needs a pull (state ignored); OUTPUT needs a state (pull ignored)."
         ),
         model="string",
+        write=True,
     ),
 ]
 

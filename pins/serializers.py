@@ -65,6 +65,11 @@ class PinConfigurationSerializer(serializers.Serializer[Any]):
         return {"io": instance.io, "state": instance.state, "pull": instance.pull, "label": instance.label}
 
 
+# A request names at most this many pins. There are 26 user GPIOs; the rest leaves room for a client
+# that names a pin twice (GPIO17 and BOARD11) in a read, while bounding the work and the error reply.
+MAX_PINS_PER_MESSAGE = 64
+
+
 def _resolve(name: str) -> int:
     try:
         return services.pin_resolve(name=name)
@@ -74,7 +79,7 @@ def _resolve(name: str) -> int:
 
 class PinNameListField(serializers.ListField):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(child=serializers.CharField(), allow_empty=True, **kwargs)
+        super().__init__(child=serializers.CharField(), allow_empty=True, max_length=MAX_PINS_PER_MESSAGE, **kwargs)
 
     def to_internal_value(self, data: Any) -> list[int]:
         names: list[str] = super().to_internal_value(data)
@@ -107,11 +112,16 @@ class PinChangeMapField(serializers.DictField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(child=PinConfigurationSerializer(), allow_empty=False, **kwargs)
 
-    default_error_messages = {"empty": "At least one pin id and pin configuration must be supplied"}
+    default_error_messages = {
+        "empty": "At least one pin id and pin configuration must be supplied",
+        "too_many": f"Too many pins: at most {MAX_PINS_PER_MESSAGE} in one request",
+    }
 
     def to_internal_value(self, data: Any) -> dict[int, PinChange]:
         if not isinstance(data, dict):
             self.fail("not_a_dict", input_type=type(data).__name__)
+        if len(data) > MAX_PINS_PER_MESSAGE:
+            self.fail("too_many")
         errors: dict[str, Any] = {}
         pins: dict[str, int] = {}
         for name in data:
