@@ -79,10 +79,12 @@ def _resolve(name: str) -> int:
 
 class PinNameListField(serializers.ListField):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(child=serializers.CharField(), allow_empty=True, max_length=MAX_PINS_PER_MESSAGE, **kwargs)
+        super().__init__(child=serializers.CharField(), allow_empty=True, **kwargs)
 
     def to_internal_value(self, data: Any) -> list[int]:
         names: list[str] = super().to_internal_value(data)
+        if len(names) > MAX_PINS_PER_MESSAGE:  # counted before aliases of one pin are merged
+            self.fail("max_length", max_length=MAX_PINS_PER_MESSAGE)
         pins: list[int] = []
         for name in names:
             pin = _resolve(name)
