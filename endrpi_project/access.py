@@ -132,9 +132,9 @@ def access_exposure_warn() -> bool:
     host = settings.ENDRPI_HOST.strip()
     if host and _loopback(host):
         return False
-    where = f"listening on {host}" if host else "bind address unknown (ENDRPI_HOST not set)"
+    where = f"the server listens on {host}" if host else "the bind address is unknown (ENDRPI_HOST is not set)"
     logger.warning(
-        "ENDRPI_AUTH is off and the server is %s: any device that can reach it can read and drive the pins. "
+        "ENDRPI_AUTH is off and %s: any device that can reach this server can read and drive the pins. "
         "Set ENDRPI_AUTH=write or all and create a token (docs/security.md).",
         where,
     )

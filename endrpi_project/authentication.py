@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from endrpi_project.access import access_check, access_token_authenticate, bearer_secret
+from endrpi_project.errors import Forbidden, Unauthorized
 from endrpi_project.models import AccessToken
 
 if TYPE_CHECKING:  # rest_framework.views imports this module through api_settings
@@ -26,10 +28,14 @@ class BearerTokenAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[None, AccessToken] | None:
         if settings.ENDRPI_AUTH == "off":
             return None
-        secret = bearer_secret(request.headers.get("Authorization"))
-        if secret is None:
-            return None
-        return None, access_token_authenticate(secret=secret)
+        try:
+            secret = bearer_secret(request.headers.get("Authorization"))
+            if secret is None:
+                return None
+            return None, access_token_authenticate(secret=secret)
+        except Unauthorized as error:
+            # DRF's own type, so the request remembers the failure (the browsable API asks again).
+            raise AuthenticationFailed(error.message) from None
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="endrpi"'
@@ -40,5 +46,11 @@ class EndrpiAccess(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         token: Any = request.auth
-        access_check(token=token if isinstance(token, AccessToken) else None, write=request.method not in SAFE_METHODS)
+        write = request.method not in SAFE_METHODS
+        try:
+            access_check(token=token if isinstance(token, AccessToken) else None, write=write)
+        except Unauthorized as error:  # DRF's types: the browsable API catches only those when it asks
+            raise NotAuthenticated(error.message) from None
+        except Forbidden as error:
+            raise PermissionDenied(error.message) from None
         return True
