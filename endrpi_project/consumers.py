@@ -122,7 +122,7 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         try:
-            message_size_check(text_data if text_data is not None else "x" * len(bytes_data or b""))
+            message_size_check(text_data if text_data is not None else bytes_data or b"")
         except EndrpiError as error:
             await self.send_json(envelope(None, error=error.message))
             return

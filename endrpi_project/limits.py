@@ -48,8 +48,11 @@ def write_limit_check(bucket: TokenBucket) -> None:
         )
 
 
-def message_size_check(text: str) -> None:
+def message_size_check(message: str | bytes) -> None:
     limit = settings.ENDRPI_WS_MAX_MESSAGE_BYTES
     # A character is at least one byte, so only a short-enough text needs encoding to be measured.
-    if len(text) > limit or len(text.encode("utf-8", "surrogatepass")) > limit:
+    too_large = len(message) > limit or (
+        isinstance(message, str) and len(message.encode("utf-8", "surrogatepass")) > limit
+    )
+    if too_large:
         raise LimitExceeded(f"Message too large: at most {limit} bytes (ENDRPI_WS_MAX_MESSAGE_BYTES)")
