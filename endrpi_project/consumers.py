@@ -23,7 +23,7 @@ from endrpi_project.access import (
     websocket_secret,
 )
 from endrpi_project.actions import Action, ActionTable
-from endrpi_project.errors import EndrpiError, InvalidRequest, Unauthorized, error_message
+from endrpi_project.errors import EndrpiError, Unauthorized, error_message
 from endrpi_project.limits import TokenBucket, message_size_check, write_bucket, write_limit_check
 from endrpi_project.models import AccessToken
 from endrpi_project.origins import websocket_subprotocol

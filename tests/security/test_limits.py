@@ -97,9 +97,9 @@ async def test_writes_over_the_rate_get_an_error_reads_continue_and_another_conn
 @pytest.mark.parametrize(
     ("text", "error"),
     [
-        ("[" * 100_000, "Received invalid message: JSON nested too deeply"),
-        ('{"action": "READ_UPTIME", "id": NaN}', "Received invalid message: not valid JSON: NaN is not JSON"),
-        ('{"action": 1e999}', "Received invalid message: not valid JSON: number out of range: 1e999"),
+        ("[" * 100_000, "Received invalid message: not valid JSON"),
+        ('{"action": "READ_UPTIME", "id": NaN}', "Received invalid message: not valid JSON"),
+        ('{"action": "READ_UPTIME", "id": 1e999}', "Received invalid message: not valid JSON"),
         ('{"action": ' + "9" * 5000 + "}", "Received invalid message: not valid JSON"),
     ],
 )
