@@ -18,10 +18,7 @@ import argparse
 import asyncio
 import http.client
 import json
-import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,6 +31,10 @@ from typing import Any
 from websockets.asyncio.client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.live import live_server  # noqa: E402  (the one way we start a real daphne, for tests and scripts)
+
 PINS = [f"GPIO{number}" for number in range(2, 28)]
 # GPIO2 and GPIO3 have fixed pull-ups (I2C), so an input with another pull is rightly refused there.
 WRITABLE_PINS = PINS[2:]
@@ -216,13 +217,6 @@ def rest_client(port: int, deadline: float, tally: Tally, seed: int) -> None:
 # --- The server ------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def fake_host(root: Path) -> dict[str, str]:
     """A Raspberry Pi's files and firmware command, so the load does not depend on this machine."""
     files = {
@@ -254,40 +248,6 @@ def rss_kib(pid: int) -> int | None:
     return None
 
 
-def start_server(workdir: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
-    env = {
-        **os.environ,
-        **fake_host(workdir),
-        "DJANGO_SETTINGS_MODULE": "endrpi_project.settings",
-        "ENDRPI_DATA_DIR": str(workdir / "data"),
-        "ENDRPI_GPIO": "mock",
-        "ENDRPI_HOST": "127.0.0.1",
-        "ENDRPI_AUTH": "off",
-        "PYTHONPATH": str(ROOT),
-    }
-    log = workdir / "daphne.log"
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "endrpi_project.asgi:application"]
-    with log.open("wb") as output:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    return server, log
-
-
-def wait_until_ready(server: subprocess.Popen[bytes], port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"daphne exited with {server.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/system/uptime")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("daphne did not answer within 30 s")
-
-
 async def run_clients(port: int, args: argparse.Namespace) -> tuple[Tally, Tally, float]:
     websocket, rest = Tally(), Tally()
     started = time.monotonic()
@@ -316,24 +276,16 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="endrpi-load-") as directory:
         workdir = Path(directory)
-        port = free_port()
-        server, log = start_server(workdir, port)
-        try:
-            wait_until_ready(server, port)
-            rss_start = rss_kib(server.pid)
-            websocket, rest, elapsed = asyncio.run(run_clients(port, args))
-            rss_end = rss_kib(server.pid)
-            alive = server.poll() is None
-        except Exception:
-            print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
-            raise
-        finally:
-            server.terminate()
+        environment = {**fake_host(workdir), "ENDRPI_HOST": "127.0.0.1", "ENDRPI_AUTH": "off"}
+        with live_server(workdir / "data", environment) as server:
             try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+                rss_start = rss_kib(server.process.pid)
+                websocket, rest, elapsed = asyncio.run(run_clients(server.port, args))
+                rss_end = rss_kib(server.process.pid)
+                alive = server.process.poll() is None
+            except Exception:
+                print(server.log.read_text(errors="replace")[-4000:], file=sys.stderr)
+                raise
 
     report = {
         "duration_s": round(elapsed, 1),
