@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -93,6 +94,8 @@ def _wait_until_answering(server: LiveServer, timeout: float = 30) -> None:
         try:
             with urllib.request.urlopen(f"{server.http_url}/system/uptime", timeout=1):
                 return
+        except urllib.error.HTTPError:
+            return  # answering, if not with 200 (with ENDRPI_AUTH=all it asks for a token)
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"daphne did not answer within {timeout}s:\n{server.log.read_text()}")

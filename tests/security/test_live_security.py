@@ -1,0 +1,97 @@
+"""End to end through daphne: close codes, subprotocol tokens and Bearer tokens as real clients see them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+import websockets.sync.client
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin, Subprotocol
+
+from tests.conftest import FIXTURES, HostTree
+from tests.live import ROOT, LiveServer, live_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[LiveServer]:
+    base = tmp_path_factory.mktemp("live-security")
+    tree = HostTree(base / "host")
+    tree.write("proc/uptime", "1234.4 1.0\n")
+    tree.write("proc/meminfo", (FIXTURES / "meminfo.txt").read_text())
+    env = {"ENDRPI_HOST_ROOT": str(tree.root), "ENDRPI_VCGENCMD": "/nonexistent", "ENDRPI_AUTH": "all"}
+    with live_server(base / "data", env) as live:
+        yield live
+
+
+def create_token(server: LiveServer, name: str, scope: str) -> str:
+    """A token made by the management command, in the running server's database."""
+    data_dir = server.log.parent  # live_server keeps daphne's log in the data directory
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "endrpi_project.settings", "ENDRPI_DATA_DIR": str(data_dir)}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "endrpi_token", "create", name, "--scope", scope],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_a_page_from_another_origin_sees_close_code_4403(server):
+    with (
+        websockets.sync.client.connect(server.ws_url, origin=Origin("http://evil.example"), proxy=None) as socket,
+        pytest.raises(ConnectionClosed) as closed,
+    ):
+        socket.recv(timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
+
+
+def test_without_a_token_the_websocket_closes_with_4401_in_mode_all(server):
+    with websockets.sync.client.connect(server.ws_url, proxy=None) as socket, pytest.raises(ConnectionClosed) as closed:
+        socket.recv(timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401  # daphne 4.2 sends the code but drops the reason
+
+
+def test_a_browser_style_subprotocol_token_opens_the_websocket(server):
+    token = create_token(server, "live-reader", "read")
+    protocols = [Subprotocol("endrpi"), Subprotocol(f"endrpi.token.{token}")]
+    origin = Origin(f"http://127.0.0.1:{server.port}")
+    with websockets.sync.client.connect(server.ws_url, subprotocols=protocols, origin=origin, proxy=None) as socket:
+        assert socket.subprotocol == "endrpi"
+        socket.send(json.dumps({"action": "READ_UPTIME"}))
+        assert json.loads(socket.recv(timeout=5))["success"] is True
+        socket.send(
+            json.dumps(
+                {"action": "UPDATE_PIN_CONFIGURATIONS", "params": {"pins": {"GPIO17": {"io": "OUTPUT", "state": 1}}}}
+            )
+        )
+        reply = json.loads(socket.recv(timeout=5))
+    assert reply["success"] is False
+    assert "read-write" in reply["error"]
+
+
+def test_rest_takes_a_bearer_token_and_answers_401_without_one(server):
+    token = create_token(server, "live-writer", "read-write")
+    request = urllib.request.Request(
+        f"{server.http_url}/pins/GPIO17",
+        data=json.dumps({"io": "OUTPUT", "state": 1}).encode(),
+        method="PUT",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{server.http_url}/system/uptime", timeout=5)
+    assert refused.value.code == 401
+    assert refused.value.headers["WWW-Authenticate"] == 'Bearer realm="endrpi"'
+    assert json.loads(refused.value.read()) == {"message": "This request needs an access token (ENDRPI_AUTH=all)"}
