@@ -111,7 +111,7 @@ class WebsocketOriginValidator:
     """ASGI middleware: refuses a WebSocket handshake from another site's page with close code 4403.
 
     The connection is accepted and then closed, rather than answered with an HTTP 403, so that a
-    browser's ``CloseEvent`` carries the documented code and reason instead of a bare 1006.
+    browser's ``CloseEvent`` carries the documented code instead of a bare 1006.
     """
 
     def __init__(self, application: ASGIApp) -> None:

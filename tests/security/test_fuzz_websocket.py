@@ -11,10 +11,13 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 from channels.testing import WebsocketCommunicator
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from endrpi_project.access import access_token_create
 from endrpi_project.asgi import application
 from endrpi_project.routing import ACTION_TABLE
 
@@ -63,8 +66,8 @@ frames = st.one_of(
 )
 
 
-async def exchange(sent: list[str | bytes]) -> list[Any]:
-    communicator = WebsocketCommunicator(application, "/")
+async def exchange(sent: list[str | bytes], path: str = "/") -> list[Any]:
+    communicator = WebsocketCommunicator(application, path)
     connected, _ = await communicator.connect()
     assert connected
     for frame in sent:  # send_input, not send_to, so that empty frames go through too
@@ -78,10 +81,8 @@ async def exchange(sent: list[str | bytes]) -> list[Any]:
     return replies
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(sent=st.lists(frames, min_size=1, max_size=12))
-def test_every_frame_gets_exactly_one_envelope_and_the_connection_stays_open(sent):
-    for reply in asyncio.run(exchange(sent)):
+def check(replies: list[Any]) -> None:
+    for reply in replies:
         assert set(reply) <= {"action", "success", "data", "error", "id"}
         assert {"action", "success", "data", "error"} <= set(reply)
         assert reply["action"] is None or reply["action"] in ACTION_TABLE
@@ -93,3 +94,22 @@ def test_every_frame_gets_exactly_one_envelope_and_the_connection_stays_open(sen
             assert reply["error"]
             assert "Traceback" not in reply["error"]
             assert reply["error"] != "Internal server error"
+
+
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sent=st.lists(frames, min_size=1, max_size=12))
+def test_every_frame_gets_exactly_one_envelope_and_the_connection_stays_open(sent):
+    check(asyncio.run(exchange(sent)))
+
+
+@pytest.fixture
+def read_write_token(transactional_db) -> str:
+    return access_token_create(name="fuzz", scope="read-write")[1]
+
+
+@pytest.mark.parametrize("mode", ["write", "all"])
+@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sent=st.lists(frames, min_size=1, max_size=12))
+def test_with_tokens_required_every_frame_still_gets_exactly_one_envelope(settings, read_write_token, mode, sent):
+    settings.ENDRPI_AUTH = mode
+    check(asyncio.run(exchange(sent, f"/?token={read_write_token}")))
