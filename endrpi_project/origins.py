@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, register
 from django.core.checks import Error as CheckError
 from django.http import HttpRequest, HttpResponse
+from django.http.request import split_domain_port, validate_host
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,19 @@ def origin_allowed(*, origin: str | None, host: str | None, allowed: Iterable[Or
     return host is not None and _host_matches(parsed, host)
 
 
+def host_allowed(host: str | None) -> bool:
+    """``ALLOWED_HOSTS`` (``ENDRPI_ALLOWED_HOSTS``) for WebSockets, as Django applies it to HTTP.
+
+    It matters because the origin rule trusts ``Host``: a DNS-rebinding page (``evil.example`` made to
+    resolve to the Pi) sends matching ``Origin`` and ``Host`` headers. Listing the names the Pi is
+    really reached by stops it; the default ``*`` accepts any.
+    """
+    if host is None:
+        return True  # HTTP/1.1 clients always send one; an ASGI test client may not
+    domain, _ = split_domain_port(host)
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key.lower() == name:
@@ -108,7 +122,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 class WebsocketOriginValidator:
-    """ASGI middleware: refuses a WebSocket handshake from another site's page with close code 4403.
+    """ASGI middleware: refuses a WebSocket handshake from another site's page, or to a host not in
+    ``ALLOWED_HOSTS``, with close code 4403.
 
     The connection is accepted and then closed, rather than answered with an HTTP 403, so that a
     browser's ``CloseEvent`` carries the documented code instead of a bare 1006.
@@ -120,18 +135,15 @@ class WebsocketOriginValidator:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         origin = _header(scope, b"origin")
         host = _header(scope, b"host")
-        allowed = origins_configured(settings.ENDRPI_ALLOWED_ORIGINS)
-        if origin_allowed(origin=origin, host=host, allowed=allowed):
+        if not host_allowed(host):
+            reason = "Host not allowed: add it to ENDRPI_ALLOWED_HOSTS"
+        elif not origin_allowed(origin=origin, host=host, allowed=origins_configured(settings.ENDRPI_ALLOWED_ORIGINS)):
+            reason = "Origin not allowed: add it to ENDRPI_ALLOWED_ORIGINS"
+        else:
             await self.application(scope, receive, send)
             return
-        logger.warning("Refused a WebSocket from origin %.200r (host %.200r)", origin, host)
-        await websocket_refuse(
-            scope,
-            receive,
-            send,
-            code=CLOSE_ORIGIN_REFUSED,
-            reason="Origin not allowed: add it to ENDRPI_ALLOWED_ORIGINS",
-        )
+        logger.warning("Refused a WebSocket from origin %.200r to host %.200r", origin, host)
+        await websocket_refuse(scope, receive, send, code=CLOSE_ORIGIN_REFUSED, reason=reason)
 
 
 def websocket_subprotocol(offered: Sequence[str]) -> str | None:

@@ -27,5 +27,6 @@ urlpatterns = [
     path("", include("pins.urls")),
 ]
 
+handler400 = "endrpi_project.views.bad_request"
 handler404 = "endrpi_project.views.not_found"
 handler500 = "endrpi_project.views.internal_error"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
+from django.views.defaults import bad_request as django_bad_request
 from django.views.defaults import page_not_found, server_error
 
 from endrpi_project.routing import ACTION_TABLE
@@ -35,6 +37,15 @@ def websocket_docs(request: HttpRequest) -> HttpResponse:
 def _wants_html(request: HttpRequest) -> bool:
     accept = request.headers.get("Accept", "")
     return "text/html" in accept and not accept.startswith("application/json")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django refuses before any view, such as one for a host not in ``ENDRPI_ALLOWED_HOSTS``."""
+    if _wants_html(request):
+        return django_bad_request(request, exception or Exception("Bad request"))
+    if isinstance(exception, DisallowedHost):
+        return JsonResponse({"message": "Host not allowed: add it to ENDRPI_ALLOWED_HOSTS"}, status=400)
+    return JsonResponse({"message": "Bad request"}, status=400)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

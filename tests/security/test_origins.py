@@ -198,3 +198,33 @@ def test_a_cross_site_page_cannot_change_a_pin_even_with_tokens_off(gpio):
     )
     assert "Access-Control-Allow-Origin" not in preflight
     assert client.get("/pins/GPIO17").json() == before
+
+
+async def test_a_dns_rebinding_page_is_refused_once_allowed_hosts_names_the_pi(settings):
+    # evil.example resolved to the Pi: Origin and Host agree, so only ALLOWED_HOSTS can tell.
+    rebinding = [(b"host", b"evil.example:5000"), (b"origin", b"http://evil.example:5000")]
+    communicator = await handshake(rebinding)
+    await communicator.send_json_to({"action": "READ_UPTIME"})
+    assert (await communicator.receive_json_from())["success"] is True  # the default ALLOWED_HOSTS is "*"
+    await communicator.disconnect()
+
+    settings.ALLOWED_HOSTS = ["pi.lan", "192.168.1.20"]
+    communicator = await handshake(rebinding)
+    closed = await communicator.receive_output()
+    assert closed["code"] == CLOSE_ORIGIN_REFUSED
+    assert "ENDRPI_ALLOWED_HOSTS" in closed["reason"]
+    await communicator.wait()
+    for host in (b"pi.lan:5000", b"192.168.1.20:5000"):
+        communicator = await handshake([(b"host", host)])
+        await communicator.send_json_to({"action": "READ_UPTIME"})
+        assert (await communicator.receive_json_from())["success"] is True
+        await communicator.disconnect()
+
+
+def test_rest_refuses_a_host_outside_allowed_hosts_with_a_message(settings):
+    settings.ALLOWED_HOSTS = ["pi.lan"]
+    client = Client()
+    refused = client.get("/system/uptime", HTTP_HOST="evil.example", HTTP_ACCEPT="application/json")
+    assert refused.status_code == 400
+    assert refused.json() == {"message": "Host not allowed: add it to ENDRPI_ALLOWED_HOSTS"}
+    assert client.get("/system/uptime", HTTP_HOST="pi.lan:5000").status_code == 200
