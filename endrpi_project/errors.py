@@ -129,6 +129,4 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
         wait = getattr(exc, "wait", None)
         if wait is not None:
             headers["Retry-After"] = str(int(wait))
-    if status_code == status.HTTP_401_UNAUTHORIZED:
-        headers.setdefault("WWW-Authenticate", 'Bearer realm="endrpi"')
     return Response({"message": message}, status=status_code, headers=headers)
