@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
-from endrpi_project.access import access_token_create
+from endrpi_project.access import access_token_create, access_token_revoke
 from endrpi_project.models import AccessToken
 
 if TYPE_CHECKING:
@@ -45,5 +44,7 @@ class AccessTokenAdmin(_ModelAdmin):
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request: HttpRequest, queryset: QuerySet[AccessToken]) -> None:
-        count = queryset.filter(revoked__isnull=True).update(revoked=timezone.now())
-        self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)
+        active = list(queryset.filter(revoked__isnull=True))
+        for token in active:
+            access_token_revoke(name=token.name)
+        self.message_user(request, f"Revoked {len(active)} token(s).", messages.SUCCESS)
