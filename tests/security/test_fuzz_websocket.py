@@ -21,6 +21,10 @@ from endrpi_project.access import access_token_create
 from endrpi_project.asgi import application
 from endrpi_project.routing import ACTION_TABLE
 
+# The consumer reads pin settings from the database (and closes old connections around it), as
+# in the core WebSocket tests.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 scalars = (
     st.none()
     | st.booleans()

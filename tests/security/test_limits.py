@@ -12,6 +12,10 @@ from endrpi_project.asgi import application
 from endrpi_project.limits import TokenBucket
 from pins.serializers import MAX_PINS_PER_MESSAGE
 
+# The consumer reads pin settings from the database (and closes old connections around it), as
+# in the core WebSocket tests.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 UPDATE = {"action": "UPDATE_PIN_CONFIGURATIONS", "params": {"pins": {"GPIO17": {"io": "OUTPUT", "state": 1.0}}}}
 
 

@@ -12,6 +12,10 @@ from django.test import Client
 from endrpi_project.asgi import application
 from endrpi_project.origins import CLOSE_ORIGIN_REFUSED, Origin, origin_allowed, origin_parse, origins_configured
 
+# The consumer reads pin settings from the database (and closes old connections around it), as
+# in the core WebSocket tests.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 def allowed(origin: str | None, host: str | None = "pi.lan:5000", configured: tuple[str, ...] = ()) -> bool:
     return origin_allowed(origin=origin, host=host, allowed=origins_configured(configured))
