@@ -8,5 +8,6 @@ class EndrpiConfig(AppConfig):
     verbose_name = "Endrpi"
 
     def ready(self) -> None:
-        # Importing these registers their system checks (origins: ENDRPI_ALLOWED_ORIGINS, endrpi.E501).
-        from endrpi_project import checks, origins  # noqa: F401
+        # Importing these registers their system checks (origins: ENDRPI_ALLOWED_ORIGINS, endrpi.E501) and
+        # the schema's description of bearer tokens.
+        from endrpi_project import checks, origins, schema  # noqa: F401

@@ -289,3 +289,14 @@ def test_the_admin_shows_a_new_token_once_and_revokes_tokens():
         {"action": "revoke", "_selected_action": [token.pk]},
     )
     assert not AccessToken.objects.get(pk=token.pk).is_active
+
+
+@pytest.mark.parametrize(("mode", "get_optional", "put_optional"), [("off", True, True), ("write", True, False)])
+def test_the_openapi_schema_describes_bearer_tokens_as_the_mode_asks(settings, mode, get_optional, put_optional):
+    settings.ENDRPI_AUTH = mode
+    schema = Client().get("/api/schema", {"format": "json"}).json()
+    assert schema["components"]["securitySchemes"]["accessToken"]["scheme"] == "bearer"
+    pin = schema["paths"]["/pins/{pin_id}"]
+    assert ({} in pin["get"]["security"]) is get_optional
+    assert ({} in pin["put"]["security"]) is put_optional
+    assert {"accessToken": []} in pin["put"]["security"]
