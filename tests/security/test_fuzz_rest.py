@@ -6,8 +6,9 @@ types, Accept and Authorization headers, in each ``ENDRPI_AUTH`` mode, with read
 failing. The properties: never a 5xx, except the documented 500 of a failed reading on a ``/system``
 route; every JSON error is a ``Message``; no request leaves a pin changed unless it answered 200.
 
-(schemathesis itself needs an OpenAPI schema, which another change adds; this keeps the same
-properties without one, and without 17 more pinned packages.)
+schemathesis (``test_schemathesis.py``) checks the published schema; this adds what a schema does
+not describe: every ``ENDRPI_AUTH`` mode and token, failing readings, other methods, content types
+and bodies that are not JSON.
 """
 
 from __future__ import annotations
