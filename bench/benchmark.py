@@ -26,7 +26,6 @@ import asyncio
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,10 @@ from typing import Any
 from websockets.asyncio.client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.live import free_port, process_rss_kib  # noqa: E402  (shared with the tests and other scripts)
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 ALL_PINS = [f"GPIO{bcm}" for bcm in range(2, 28)]
 MESSAGES = {
@@ -53,13 +56,6 @@ TARGETS = {"floor_ratio": 1.3, "ws_one_client": 1000.0, "rss_mb": 80.0}
 
 
 # --- The server ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def host_tree(root: Path) -> Path:
@@ -110,10 +106,10 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS")
+        kib = process_rss_kib(self.pid)
+        if kib is None:
+            raise RuntimeError("the server has gone: no VmRSS")
+        return kib / 1024
 
 
 @contextmanager

@@ -238,16 +238,6 @@ def fake_host(root: Path) -> dict[str, str]:
     return {"ENDRPI_HOST_ROOT": str(root / "host"), "ENDRPI_VCGENCMD": str(vcgencmd)}
 
 
-def rss_kib(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 async def run_clients(port: int, args: argparse.Namespace) -> tuple[Tally, Tally, float]:
     websocket, rest = Tally(), Tally()
     started = time.monotonic()
@@ -279,9 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         environment = {**fake_host(workdir), "ENDRPI_HOST": "127.0.0.1", "ENDRPI_AUTH": "off"}
         with live_server(workdir / "data", environment) as server:
             try:
-                rss_start = rss_kib(server.process.pid)
+                rss_start = server.rss_kib()
                 websocket, rest, elapsed = asyncio.run(run_clients(server.port, args))
-                rss_end = rss_kib(server.process.pid)
+                rss_end = server.rss_kib()
                 alive = server.process.poll() is None
             except Exception:
                 print(server.log.read_text(errors="replace")[-4000:], file=sys.stderr)

@@ -50,16 +50,6 @@ class Subscriber:
     dropped_reports: int = 0
 
 
-def rss_kib(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 def kernel_send_queue(local_port: int, remote_port: int) -> int | None:
     """Bytes the kernel holds unsent on the TCP connection 127.0.0.1:local_port -> remote_port (Linux)."""
     try:
@@ -142,14 +132,14 @@ async def load(server: LiveServer, subscribers: int, rate: float, seconds: float
     sockets = await asyncio.gather(*(subscribe(server.ws_url, [PIN]) for _ in range(subscribers)))
     records = [Subscriber() for _ in sockets]
     listeners = [asyncio.create_task(listen(ws, record, count)) for ws, record in zip(sockets, records, strict=True)]
-    rss_before = rss_kib(server.process.pid)
+    rss_before = server.rss_kib()
     started = time.perf_counter()
     sent_at, failures = await write(server.ws_url, count, rate)
     write_seconds = time.perf_counter() - started
     _, pending = await asyncio.wait(listeners, timeout=10)
     for task in pending:
         task.cancel()
-    rss_after = rss_kib(server.process.pid)
+    rss_after = server.rss_kib()
     await asyncio.gather(*(ws.close() for ws in sockets))
 
     received = [len(record.states) for record in records]
@@ -179,20 +169,19 @@ async def load(server: LiveServer, subscribers: int, rate: float, seconds: float
 
 async def burst_rss(server: LiveServer, burst: int) -> tuple[int, float, int]:
     """Write ``burst`` toggles of all 26 pins as fast as the server answers: RSS growth KiB, seconds, failures."""
-    before = rss_kib(server.process.pid) or 0
+    before = server.rss_kib() or 0
     started = time.perf_counter()
     _, failures = await write(server.ws_url, burst, rate=1e9, pins=ALL_PINS)
     seconds = time.perf_counter() - started
     await asyncio.sleep(0.5)
-    return (rss_kib(server.process.pid) or 0) - before, seconds, failures
+    return (server.rss_kib() or 0) - before, seconds, failures
 
 
 async def stall(server: LiveServer, burst: int) -> bool:
     """A client that subscribes to every pin and stops reading while the writer bursts ``burst`` toggles of all 26.
 
     Each change names 26 pins (about 1.7 kB), so the backlog outgrows the kernel's socket buffers.
-    The same burst without the stalled client is the baseline: the simulated pins themselves grow
-    (gpiozero's mock pins keep a history of every state), the stalled client must add nothing.
+    The same burst without the stalled client is the baseline: the stalled client must add nothing.
     """
     await burst_rss(server, burst)  # warm-up: the server's first burst allocates its working set
     baseline, _, _ = await burst_rss(server, burst)
@@ -226,6 +215,7 @@ async def stall(server: LiveServer, burst: int) -> bool:
     final = float(burst % 2)
     converged = len(last) == len(ALL_PINS) and all(config["state"] == final for config in last.values())
     print(f"stalled client: {burst} toggles of all 26 pins in {seconds:.2f} s while one subscriber stopped reading")
+    print(f"  refused writes         {failures}")
     print(f"  changes it received    {changes}, MESSAGES_DROPPED total {dropped} (sum {changes + dropped})")
     print(f"  ends on latest state   {converged}")
     print(f"  server RSS growth KiB  {growth} with the stalled client, {baseline} for the same burst without it")
@@ -246,7 +236,15 @@ def main() -> int:
         (host / "proc").mkdir(parents=True)
         (host / "proc" / "uptime").write_text("1234.5 1.0\n")
         (host / "proc" / "meminfo").write_text((ROOT / "tests" / "fixtures" / "meminfo.txt").read_text())
-        environment = {"ENDRPI_HOST_ROOT": str(host), "ENDRPI_VCGENCMD": "/nonexistent", "ENDRPI_LOG_LEVEL": "WARNING"}
+        environment = {
+            "ENDRPI_HOST_ROOT": str(host),
+            "ENDRPI_VCGENCMD": "/nonexistent",
+            "ENDRPI_LOG_LEVEL": "WARNING",
+            # The stalled-client burst writes far faster than a client may by default (50/s): this
+            # measures push, not the write rate limit.
+            "ENDRPI_WS_WRITE_RATE": "100000",
+            "ENDRPI_WS_WRITE_BURST": "100000",
+        }
         with live_server(Path(tmp) / "data", environment) as server:
             ok = asyncio.run(load(server, args.subscribers, args.rate, args.seconds))
             if not args.no_stall:

@@ -28,11 +28,25 @@ def free_port() -> int:
         return port
 
 
+def process_rss_kib(pid: int) -> int | None:
+    """The resident memory of process ``pid`` in KiB, or ``None`` once it has gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 @dataclass
 class LiveServer:
     process: subprocess.Popen[bytes]
     port: int
     log: Path
+
+    def rss_kib(self) -> int | None:
+        return process_rss_kib(self.process.pid)
 
     @property
     def http_url(self) -> str:
