@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "endrpi_project.settings")
 
-# Django must be set up before anything imports models or the routing below.
-django_asgi_app = get_asgi_application()
+# Django must be set up before anything imports models or the routing below (what Django's
+# get_asgi_application() does, with our handler: see endrpi_project.handlers).
+django.setup(set_prefix=False)
+
+from endrpi_project.handlers import SyncChainASGIHandler  # noqa: E402
+
+django_asgi_app = SyncChainASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
