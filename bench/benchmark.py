@@ -43,7 +43,7 @@ from websockets.asyncio.client import connect
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.live import free_port, process_rss_kib  # noqa: E402  (shared with the tests and other scripts)
+from tests.live import free_port, process_rss_kib, stop_process  # noqa: E402  (shared with the tests and other scripts)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 ALL_PINS = [f"GPIO{bcm}" for bcm in range(2, 28)]
@@ -132,12 +132,7 @@ def serve(asgi: str, env: dict[str, str], ready: Callable[[int], bool], log: Pat
             time.sleep(0.005)
         yield Server(process, port, time.perf_counter() - began)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def http_ready(port: int) -> bool:

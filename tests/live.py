@@ -28,6 +28,16 @@ def free_port() -> int:
         return port
 
 
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """Ask a server to stop; kill it if it has not within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def process_rss_kib(pid: int) -> int | None:
     """The resident memory of process ``pid`` in KiB, or ``None`` once it has gone."""
     try:
@@ -92,12 +102,7 @@ def live_server(
         _wait_until_answering(server)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _wait_until_answering(server: LiveServer, timeout: float = 30) -> None:
