@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
 from rest_framework import serializers
@@ -17,6 +17,7 @@ from rest_framework import serializers
 from endrpi_project.errors import InvalidRequest
 
 Handler = Callable[..., Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -115,21 +116,30 @@ class ConnectionAction(Action):
         return await self.handler(connection, self.validate(params))
 
 
-class ActionTable(Mapping[str, Action]):
-    """Action name (or alias) to action."""
+class NameTable(Mapping[str, T]):
+    """Name to entry, joined from groups each app contributes; a name declared twice is an error.
 
-    def __init__(self, *groups: Iterable[Action]) -> None:
-        self._by_name: dict[str, Action] = {}
-        self.actions: list[Action] = []
+    ``entries`` keeps every entry once, in declaration order (for the API pages).
+    """
+
+    kind = "entry"
+
+    def __init__(self, *groups: Iterable[T]) -> None:
+        self._by_name: dict[str, T] = {}
+        self.entries: list[T] = []
         for group in groups:
-            for action in group:
-                self.actions.append(action)
-                for name in (action.name, *action.aliases):
+            for entry in group:
+                self.entries.append(entry)
+                for name in self.names(entry):
                     if name in self._by_name:
-                        raise ValueError(f"WebSocket action {name} is declared twice")
-                    self._by_name[name] = action
+                        raise ValueError(f"{self.kind} {name} is declared twice")
+                    self._by_name[name] = entry
 
-    def __getitem__(self, name: str) -> Action:
+    def names(self, entry: T) -> tuple[str, ...]:
+        name: str = getattr(entry, "name")  # noqa: B009  (every table's entries have a name)
+        return (name,)
+
+    def __getitem__(self, name: str) -> T:
         return self._by_name[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -137,3 +147,16 @@ class ActionTable(Mapping[str, Action]):
 
     def __len__(self) -> int:
         return len(self._by_name)
+
+
+class ActionTable(NameTable[Action]):
+    """Action name (or alias) to action."""
+
+    kind = "WebSocket action"
+
+    def names(self, entry: Action) -> tuple[str, ...]:
+        return (entry.name, *entry.aliases)
+
+    @property
+    def actions(self) -> list[Action]:
+        return self.entries

@@ -16,12 +16,13 @@ import asyncio
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from rest_framework import serializers
 
+from endrpi_project.actions import NameTable
 from endrpi_project.errors import error_message
 from endrpi_project.push.hub import hub
 
@@ -275,22 +276,7 @@ class Pollers:
 pollers = Pollers()
 
 
-class TopicTable(Mapping[str, Topic]):
+class TopicTable(NameTable[Topic]):
     """Topic name to topic, joined from every app's ``TOPICS``."""
 
-    def __init__(self, *groups: Iterable[Topic]) -> None:
-        self._by_name: dict[str, Topic] = {}
-        for group in groups:
-            for topic in group:
-                if topic.name in self._by_name:
-                    raise ValueError(f"Push topic {topic.name} is declared twice")
-                self._by_name[topic.name] = topic
-
-    def __getitem__(self, name: str) -> Topic:
-        return self._by_name[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._by_name)
-
-    def __len__(self) -> int:
-        return len(self._by_name)
+    kind = "Push topic"
