@@ -43,7 +43,7 @@ from websockets.asyncio.client import connect
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.live import free_port, process_rss_kib, stop_process  # noqa: E402  (shared with the tests and other scripts)
+from endrpi_project.testing.live import free_port, process_rss_kib, stop_process  # noqa: E402  (shared with the tests and other scripts)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 ALL_PINS = [f"GPIO{bcm}" for bcm in range(2, 28)]

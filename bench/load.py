@@ -33,7 +33,7 @@ from websockets.asyncio.client import connect
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.live import live_server  # noqa: E402  (the one way we start a real daphne, for tests and scripts)
+from endrpi_project.testing.live import live_server  # noqa: E402  (the one way we start a real daphne, for tests and scripts)
 
 PINS = [f"GPIO{number}" for number in range(2, 28)]
 # GPIO2 and GPIO3 have fixed pull-ups (I2C), so an input with another pull is rightly refused there.

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 import websockets  # noqa: E402
 
-from tests.live import LiveServer, live_server  # noqa: E402
+from endrpi_project.testing.live import LiveServer, live_server  # noqa: E402
 
 PIN = "GPIO17"
 CHANGED = "PIN_CONFIGURATIONS_CHANGED"

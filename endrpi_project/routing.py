@@ -1,23 +1,15 @@
-"""The WebSocket endpoint at ``/``, answering the actions every app contributes."""
+"""The WebSocket endpoint at ``/``, answering the actions every installed app contributes."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from endrpi_project.actions import ActionTable
-from endrpi_project.push.subscriptions import SubscriberConsumer, subscription_actions
-from endrpi_project.push.topics import TopicTable
-from pins.actions import ACTIONS as PIN_ACTIONS
-from pins.actions import TOPICS as PIN_TOPICS
-from system.actions import ACTIONS as SYSTEM_ACTIONS
-from system.actions import TOPICS as SYSTEM_TOPICS
-
-TOPIC_TABLE = TopicTable(PIN_TOPICS, SYSTEM_TOPICS)
-ACTION_TABLE = ActionTable(SYSTEM_ACTIONS, PIN_ACTIONS, subscription_actions(TOPIC_TABLE))
+from endrpi_project.websocket.consumers import SubscriberConsumer
+from endrpi_project.websocket.registry import action_table
 
 
 class EndrpiConsumer(SubscriberConsumer):
-    actions = ACTION_TABLE
+    actions = action_table()
 
 
 websocket_urlpatterns = [path("", EndrpiConsumer.as_asgi())]

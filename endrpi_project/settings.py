@@ -58,15 +58,18 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "endrpi_project",
+    # Wiring (system checks), then from the bottom layer up: access, the apps, the pages.
+    "endrpi_project.apps.EndrpiConfig",
+    "endrpi_project.access",
     "system",
     "pins",
+    "endrpi_project.pages",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "endrpi_project.static.StaticFilesMiddleware",
-    "endrpi_project.origins.CorsMiddleware",
+    "endrpi_project.http.static.StaticFilesMiddleware",
+    "endrpi_project.access.origins.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -146,10 +149,10 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["endrpi_project.authentication.BearerTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["endrpi_project.authentication.EndrpiAccess"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["endrpi_project.access.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["endrpi_project.access.authentication.EndrpiAccess"],
     "UNAUTHENTICATED_USER": None,
-    "EXCEPTION_HANDLER": "endrpi_project.errors.exception_handler",
+    "EXCEPTION_HANDLER": "endrpi_project.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
@@ -169,7 +172,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "endrpi_project.schema.strip_optional_slash",
+        "endrpi_project.api.schema.strip_optional_slash",
     ],
 }
 

@@ -9,7 +9,7 @@ from django.utils.functional import lazy
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from endrpi_project import views
+from endrpi_project.pages import views
 
 admin.site.site_header = "Endrpi settings"
 admin.site.site_title = "Endrpi"
@@ -18,7 +18,7 @@ admin.site.index_title = "Labels, locks and saved pin configurations"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     # Browsers ask for /favicon.ico on pages that name no icon (admin, browsable API).
-    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("endrpi_project/favicon.svg"))),
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("endrpi/favicon.svg"))),
     path("admin/", admin.site.urls),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
@@ -27,6 +27,6 @@ urlpatterns = [
     path("", include("pins.urls")),
 ]
 
-handler400 = "endrpi_project.views.bad_request"
-handler404 = "endrpi_project.views.not_found"
-handler500 = "endrpi_project.views.internal_error"
+handler400 = "endrpi_project.api.errors.bad_request"
+handler404 = "endrpi_project.api.errors.not_found"
+handler500 = "endrpi_project.api.errors.internal_error"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from endrpi_project.actions import Action
+from endrpi_project.api.actions import Action
+from endrpi_project.api.representation import representer
 from endrpi_project.push.topics import EventTopic
-from endrpi_project.representation import representer
 from pins import events, parsers, serializers, services
 
 _represent = representer(serializers.PinConfigurationSerializer)

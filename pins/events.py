@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from endrpi_project.api.representation import representer
 from endrpi_project.push.hub import publish
-from endrpi_project.representation import representer
 from pins import serializers
 from pins.configuration import PinConfiguration
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from endrpi_project.errors import validation_message
+from endrpi_project.api.errors import validation_message
 from pins import parsers
 from pins.configuration import PinChange
 from pins.serializers import PinConfigurationSerializer

@@ -11,7 +11,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from endrpi_project.errors import NotFound
+from endrpi_project.api.errors import NotFound
 from endrpi_project.push.topics import TopicParams
 from pins import services
 from pins.configuration import InputChange, OutputChange, PinChange, PinConfiguration

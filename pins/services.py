@@ -17,7 +17,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
-from endrpi_project.errors import Conflict, EndrpiError, InvalidRequest, NotFound, ReadingFailed
+from endrpi_project.api.errors import Conflict, EndrpiError, InvalidRequest, NotFound, ReadingFailed
 from pins import events, hardware, parsers
 from pins.configuration import InputChange, PinChange, PinConfiguration, Pull
 from pins.hardware import GpioError, GpioUnsupported, PinState, get_gpio

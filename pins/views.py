@@ -9,8 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from endrpi_project.representation import representer
-from endrpi_project.serializers import MessageSerializer, error_responses
+from endrpi_project.api.representation import representer
+from endrpi_project.api.serializers import MessageSerializer, error_responses
 from pins import serializers, services
 
 # PinConfigurationMap: an object keyed by pin name, each value the PinConfiguration component.

@@ -7,9 +7,9 @@ from typing import Any
 
 from rest_framework import serializers as drf
 
-from endrpi_project.actions import Action
+from endrpi_project.api.actions import Action
+from endrpi_project.api.representation import representer
 from endrpi_project.push.topics import ReadingTopic
-from endrpi_project.representation import representer
 from system import serializers, services
 
 

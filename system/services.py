@@ -1,7 +1,7 @@
 """System readings: hardware reads combined with parsers into the models of SPEC.md.
 
 REST views and WebSocket actions both call these functions; nothing else decides what a reading
-is or how it fails. Every failure is a :class:`~endrpi_project.errors.ReadingFailed` whose message
+is or how it fails. Every failure is a :class:`~endrpi_project.api.errors.ReadingFailed` whose message
 names the reading and the cause.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from endrpi_project.errors import ReadingFailed
+from endrpi_project.api.errors import ReadingFailed
 from system import parsers
 from system.hardware import host
 from system.hardware.firmware import get_firmware

@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from endrpi_project.representation import representer
-from endrpi_project.serializers import error_responses
+from endrpi_project.api.representation import representer
+from endrpi_project.api.serializers import error_responses
 from system import serializers, services
 
 

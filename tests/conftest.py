@@ -84,10 +84,15 @@ def vcgencmd(tmp_path: Path, settings) -> Iterator[FakeVcgencmd]:
 
 @pytest.fixture(autouse=True)
 def gpio() -> Iterator[pin_hardware.Gpio]:
-    """Fresh mock pins for each test; whatever GPIO was installed before comes back afterwards."""
+    """Fresh mock pins for each test, watched for input edges as a started server watches them.
+
+    Whatever GPIO and edge listener were installed before come back afterwards.
+    """
     mock = pin_hardware.simulated_gpio()
     previous = pin_hardware.install_gpio(mock)
+    previous_listener = pin_hardware.watch_edges(pin_services.pin_edge_changed)
     yield mock
+    pin_hardware.watch_edges(previous_listener)
     pin_hardware.install_gpio(previous)
     mock.close()
 

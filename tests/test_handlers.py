@@ -8,7 +8,7 @@ import pytest
 from channels.testing import HttpCommunicator
 
 from endrpi_project.asgi import django_asgi_app
-from endrpi_project.handlers import SyncChainASGIHandler
+from endrpi_project.http.handlers import SyncChainASGIHandler
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from endrpi_project.routing import ACTION_TABLE
+from endrpi_project.websocket.registry import action_table
 from system.hardware import firmware, host
 from tests.helpers import websocket
 
@@ -51,5 +51,5 @@ async def test_a_firmware_reading_runs_in_a_worker_thread(action, monkeypatch):
 
 
 def test_only_kernel_file_readings_are_inline():
-    inline = {action.name for action in ACTION_TABLE.actions if action.inline}
+    inline = {action.name for action in action_table().actions if action.inline}
     assert inline == {"READ_TEMPERATURE", "READ_UPTIME", "READ_MEMORY"}

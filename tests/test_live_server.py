@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 import websockets.sync.client
 
+from endrpi_project.testing.live import LiveServer, live_server
 from tests.conftest import FIXTURES, HostTree
-from tests.live import LiveServer, live_server
+
+pytestmark = pytest.mark.slow  # a real server, browser or long fuzzing run
 
 
 @pytest.fixture(scope="module")

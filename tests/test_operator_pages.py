@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from endrpi_project.routing import ACTION_TABLE
+from endrpi_project.websocket.registry import action_table
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,7 @@ def test_swagger_ui_is_served_with_local_assets(client):
 
 def test_the_websocket_page_lists_every_action_of_the_consumers_table(client):
     page = client.get("/docs/websocket").content.decode()
-    for action in ACTION_TABLE.actions:
+    for action in action_table().actions:
         assert f'id="{action.name}"' in page
         for alias in action.aliases:
             assert f"<code>{alias}</code>" in page

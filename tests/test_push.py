@@ -10,12 +10,12 @@ import pytest
 
 from endrpi_project.push.hub import hub
 from endrpi_project.push.outbox import BACKLOG_POLL_SECONDS, MESSAGES_DROPPED, Outbox, transport_backlog
-from endrpi_project.routing import ACTION_TABLE
+from endrpi_project.websocket.registry import action_table
 from tests.helpers import websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TOPICS = "PINS, TEMPERATURE, THROTTLE, UPTIME, FREQUENCY, MEMORY"
+TOPICS = "TEMPERATURE, THROTTLE, UPTIME, FREQUENCY, MEMORY, PINS"
 
 
 @pytest.mark.parametrize(
@@ -84,9 +84,9 @@ async def test_bad_subscription_params_get_a_clear_error_and_the_connection_stay
 
 
 def test_subscribe_and_unsubscribe_are_in_the_action_table_with_their_params():
-    assert ACTION_TABLE["SUBSCRIBE"].params is not None
-    assert ACTION_TABLE["UNSUBSCRIBE"].params is not None
-    assert ACTION_TABLE["SUBSCRIBE"].model == "Subscription"
+    assert action_table()["SUBSCRIBE"].params is not None
+    assert action_table()["UNSUBSCRIBE"].params is not None
+    assert action_table()["SUBSCRIBE"].model == "Subscription"
 
 
 async def test_a_message_the_channel_layer_lost_is_reported_before_the_next_one():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from endrpi_project.static import StaticFilesMiddleware
+from endrpi_project.http.static import StaticFilesMiddleware
 
 
 def served_from(middleware: StaticFilesMiddleware, url: str) -> set[Path]:
@@ -13,13 +13,13 @@ def served_from(middleware: StaticFilesMiddleware, url: str) -> set[Path]:
 
 
 def test_collected_files_are_served_before_the_apps_copies(tmp_path, settings):
-    collected = tmp_path / "static" / "endrpi_project" / "endrpi.css"
+    collected = tmp_path / "static" / "endrpi" / "endrpi.css"
     collected.parent.mkdir(parents=True)
     collected.write_text("body {}")
     collected.with_name("endrpi.css.gz").write_bytes(b"")
     settings.STATIC_ROOT = tmp_path / "static"
     middleware = StaticFilesMiddleware(lambda request: None)
-    assert served_from(middleware, "/static/endrpi_project/endrpi.css") == {
+    assert served_from(middleware, "/static/endrpi/endrpi.css") == {
         collected,
         collected.with_name("endrpi.css.gz"),
     }

@@ -1,4 +1,4 @@
-"""One connection's subscriptions, the ``SUBSCRIBE`` / ``UNSUBSCRIBE`` actions, and the consumer base.
+"""One connection's subscriptions and the ``SUBSCRIBE`` / ``UNSUBSCRIBE`` actions.
 
 ``SUBSCRIBE`` joins the topic's channel-layer group first and reads the current value second, and
 the reply carries that value: any change after the read arrives as a passive message after the
@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 from rest_framework import serializers
 
-from endrpi_project.actions import Action, ConnectionAction, ParamDoc, _param_docs
-from endrpi_project.consumers import ActionConsumer, envelope
-from endrpi_project.errors import Conflict, InvalidRequest
+from endrpi_project.api.actions import Action, ConnectionAction, ParamDoc, _param_docs
+from endrpi_project.api.envelope import envelope
+from endrpi_project.api.errors import InvalidRequest
 from endrpi_project.push.hub import hub
 from endrpi_project.push.outbox import Outbox, transport_backlog
 from endrpi_project.push.topics import Plan, Topic, TopicTable
@@ -128,39 +127,6 @@ class Subscriptions:
 
 class Subscriber(Protocol):
     def push_subscriptions(self) -> Subscriptions: ...
-
-
-class SubscriberConsumer(ActionConsumer):
-    """An :class:`ActionConsumer` whose client can subscribe to topics and receive passive messages."""
-
-    subscriptions: Subscriptions | None = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            # Disconnect or cancellation alike: no group, poller or task outlives the connection.
-            if self.subscriptions is not None:
-                subscriptions, self.subscriptions = self.subscriptions, None
-                await subscriptions.close()
-
-    def push_subscriptions(self) -> Subscriptions:
-        if self.subscriptions is None:
-            if self.channel_layer is None:
-                raise Conflict("Subscriptions need a channel layer; CHANNEL_LAYERS is not configured")
-            self.subscriptions = Subscriptions(
-                layer=self.channel_layer,
-                channel_name=self.channel_name,
-                send=self.send_json,
-                transport_send=self.base_send,
-                limit=settings.ENDRPI_PUSH_QUEUE,
-            )
-        return self.subscriptions
-
-    async def push_message(self, message: dict[str, Any]) -> None:
-        """Channel-layer handler for :data:`endrpi_project.push.hub.MESSAGE_TYPE`."""
-        if self.subscriptions is not None:
-            self.subscriptions.deliver(message)
 
 
 def _topic_field(topics: TopicTable) -> serializers.ChoiceField:

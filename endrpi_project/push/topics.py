@@ -22,8 +22,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from endrpi_project.actions import NameTable
-from endrpi_project.errors import error_message
+from endrpi_project.api.actions import NameTable
+from endrpi_project.api.errors import error_message
 from endrpi_project.push.hub import hub
 
 logger = logging.getLogger(__name__)

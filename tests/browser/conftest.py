@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from endrpi_project.testing.live import ROOT, LiveServer, live_server
 from tests.conftest import FIXTURES, FakeVcgencmd, HostTree
-from tests.live import ROOT, LiveServer, live_server
 
 CHROMIUM = Path(os.environ.get("ENDRPI_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

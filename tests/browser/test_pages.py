@@ -6,9 +6,12 @@ import json
 import re
 import urllib.request
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import start_server
+
+pytestmark = pytest.mark.slow  # a real server, browser or long fuzzing run
 
 
 def rest(server, path):

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from endrpi_project.errors import InvalidRequest, NotFound, ReadingFailed
+from endrpi_project.api.errors import InvalidRequest, NotFound, ReadingFailed
 from pins import services
 from pins.configuration import InputChange, OutputChange, PinConfiguration
 from pins.hardware import GpioError

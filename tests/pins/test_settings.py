@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from gpiozero.pins.mock import MockFactory
 
-from endrpi_project.errors import Conflict
+from endrpi_project.api.errors import Conflict
 from pins import services
 from pins.configuration import InputChange, OutputChange
 from pins.hardware import Gpio, install_gpio

@@ -24,7 +24,9 @@ from django.test import Client, override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from endrpi_project.access import access_token_create
+from endrpi_project.access.tokens import access_token_create
+
+pytestmark = pytest.mark.slow  # long fuzzing run
 
 READINGS = ["platform", "temperature", "throttle", "uptime", "frequency", "memory"]
 

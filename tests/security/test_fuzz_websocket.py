@@ -17,13 +17,13 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from endrpi_project.access import access_token_create
+from endrpi_project.access.tokens import access_token_create
 from endrpi_project.asgi import application
-from endrpi_project.routing import ACTION_TABLE
+from endrpi_project.websocket.registry import action_table
 
 # The consumer reads pin settings from the database (and closes old connections around it), as
 # in the core WebSocket tests.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 scalars = (
     st.none()
@@ -53,7 +53,7 @@ params = (
     | st.fixed_dictionaries({"pins": st.lists(pin_names, max_size=30) | json_values})
     | st.fixed_dictionaries({"pins": st.dictionaries(pin_names, pin_configurations | json_values, max_size=30)})
 )
-action_names = st.sampled_from(sorted(ACTION_TABLE)) | st.text(max_size=20) | json_values
+action_names = st.sampled_from(sorted(action_table())) | st.text(max_size=20) | json_values
 requests = st.fixed_dictionaries(
     {"action": action_names}, optional={"params": params, "id": json_values, "extra": json_values}
 ).map(lambda message: json.dumps(message))
@@ -89,7 +89,7 @@ def check(replies: list[Any]) -> None:
     for reply in replies:
         assert set(reply) <= {"action", "success", "data", "error", "id"}
         assert {"action", "success", "data", "error"} <= set(reply)
-        assert reply["action"] is None or reply["action"] in ACTION_TABLE
+        assert reply["action"] is None or reply["action"] in action_table()
         if reply["success"]:
             assert reply["error"] is None
         else:

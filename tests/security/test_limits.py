@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from channels.testing import WebsocketCommunicator
 
+from endrpi_project.access.limits import TokenBucket
 from endrpi_project.asgi import application
-from endrpi_project.limits import TokenBucket
 from pins.serializers import MAX_PINS_PER_MESSAGE
 
 # The consumer reads pin settings from the database (and closes old connections around it), as

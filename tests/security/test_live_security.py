@@ -15,8 +15,10 @@ import websockets.sync.client
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin, Subprotocol
 
+from endrpi_project.testing.live import ROOT, LiveServer, live_server
 from tests.conftest import FIXTURES, HostTree
-from tests.live import ROOT, LiveServer, live_server
+
+pytestmark = pytest.mark.slow  # a real server, browser or long fuzzing run
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from channels.testing import WebsocketCommunicator
 from django.core.checks import run_checks
 from django.test import Client
 
+from endrpi_project.access.origins import CLOSE_ORIGIN_REFUSED, Origin, origin_allowed, origin_parse, origins_configured
 from endrpi_project.asgi import application
-from endrpi_project.origins import CLOSE_ORIGIN_REFUSED, Origin, origin_allowed, origin_parse, origins_configured
 
 # The consumer reads pin settings from the database (and closes old connections around it), as
 # in the core WebSocket tests.

@@ -14,7 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
-from endrpi_project.access import (
+from endrpi_project.access.models import AccessToken
+from endrpi_project.access.tokens import (
     CLOSE_TOKEN_REQUIRED,
     access_exposure_warn,
     access_token_authenticate,
@@ -23,9 +24,8 @@ from endrpi_project.access import (
     bearer_secret,
     websocket_secret,
 )
+from endrpi_project.api.errors import InvalidRequest, NotFound, Unauthorized
 from endrpi_project.asgi import application
-from endrpi_project.errors import InvalidRequest, NotFound, Unauthorized
-from endrpi_project.models import AccessToken
 
 OUTPUT_HIGH = {"io": "OUTPUT", "state": 1.0}
 UPDATE = {"action": "UPDATE_PIN_CONFIGURATIONS", "params": {"pins": {"GPIO17": OUTPUT_HIGH}}}
@@ -243,7 +243,7 @@ async def test_websocket_mode_all_reads_with_a_read_token_and_refuses_its_writes
 def test_it_warns_at_start_up_when_an_open_server_is_reachable_from_the_network(settings, caplog, mode, host, warns):
     settings.ENDRPI_AUTH = mode
     settings.ENDRPI_HOST = host
-    with caplog.at_level(logging.WARNING, logger="endrpi_project.access"):
+    with caplog.at_level(logging.WARNING, logger="endrpi_project.access.tokens"):
         assert access_exposure_warn() is warns
     assert ("ENDRPI_AUTH is off" in caplog.text) is warns
 
@@ -272,9 +272,7 @@ def test_the_admin_shows_a_new_token_once_and_revokes_tokens():
     admin = User.objects.create_superuser("admin", "admin@example.com", "pw")
     client = Client()
     client.force_login(admin)
-    response = client.post(
-        "/admin/endrpi_project/accesstoken/add/", {"name": "dashboard", "scope": "read-write"}, follow=True
-    )
+    response = client.post("/admin/access/accesstoken/add/", {"name": "dashboard", "scope": "read-write"}, follow=True)
     assert response.status_code == 200
     shown = [str(message) for message in response.context["messages"] if "Copy it now" in str(message)]
     assert len(shown) == 1
@@ -282,10 +280,10 @@ def test_the_admin_shows_a_new_token_once_and_revokes_tokens():
     token = access_token_authenticate(secret=secret)
     assert token.name == "dashboard"
     assert token.can_write
-    page = client.get(f"/admin/endrpi_project/accesstoken/{token.pk}/change/")
+    page = client.get(f"/admin/access/accesstoken/{token.pk}/change/")
     assert secret not in page.content.decode()
     client.post(
-        "/admin/endrpi_project/accesstoken/",
+        "/admin/access/accesstoken/",
         {"action": "revoke", "_selected_action": [token.pk]},
     )
     assert not AccessToken.objects.get(pk=token.pk).is_active

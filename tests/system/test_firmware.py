@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from endrpi_project.errors import ReadingFailed
+from endrpi_project.api.errors import ReadingFailed
 from system import parsers, services
 from system.hardware import firmware
 from tests.system.test_mailbox_parsers import (

@@ -154,9 +154,9 @@ async def test_subscribing_to_a_reading_that_fails_now_is_refused_and_starts_not
 
 
 async def test_pollers_on_many_intervals_share_readings_instead_of_multiplying_them(monkeypatch):
-    from endrpi_project.routing import TOPIC_TABLE
+    from endrpi_project.websocket.registry import topic_table
 
-    topic = TOPIC_TABLE["UPTIME"]
+    topic = topic_table()["UPTIME"]
     reads = 0
     original = topic.read  # type: ignore[attr-defined]
 

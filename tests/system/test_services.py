@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from endrpi_project.errors import ReadingFailed
+from endrpi_project.api.errors import ReadingFailed
 from system import services
 from system.readings import Measurement
 

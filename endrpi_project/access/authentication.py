@@ -10,9 +10,9 @@ from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, Pe
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from endrpi_project.access import access_check, access_token_authenticate, bearer_secret
-from endrpi_project.errors import Forbidden, Unauthorized
-from endrpi_project.models import AccessToken
+from endrpi_project.access.models import AccessToken
+from endrpi_project.access.tokens import access_check, access_token_authenticate, bearer_secret
+from endrpi_project.api.errors import Forbidden, Unauthorized
 
 if TYPE_CHECKING:  # rest_framework.views imports this module through api_settings
     from rest_framework.views import APIView

@@ -8,8 +8,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from endrpi_project.access import access_token_create, access_token_revoke
-from endrpi_project.models import AccessToken
+from endrpi_project.access.models import AccessToken
+from endrpi_project.access.tokens import access_token_create, access_token_revoke
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[AccessToken]

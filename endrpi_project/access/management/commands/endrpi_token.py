@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from endrpi_project.access import access_token_create, access_token_revoke
-from endrpi_project.errors import EndrpiError
-from endrpi_project.models import AccessToken
+from endrpi_project.access.models import AccessToken
+from endrpi_project.access.tokens import access_token_create, access_token_revoke
+from endrpi_project.api.errors import EndrpiError
 
 
 class Command(BaseCommand):

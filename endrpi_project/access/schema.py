@@ -1,4 +1,4 @@
-"""Hooks that make drf-spectacular's OpenAPI schema read as the routes really are, and its bearer scheme."""
+"""How the OpenAPI schema describes access tokens: the bearer scheme Swagger UI's "Authorize" offers."""
 
 from __future__ import annotations
 
@@ -7,19 +7,13 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.permissions import SAFE_METHODS
 
-from endrpi_project.access import access_required
-
-
-def strip_optional_slash(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    """Name each route without the trailing slash its ``/?`` pattern also accepts: ``/pins/{pin_id}``."""
-    result["paths"] = {(path.rstrip("/") or "/"): operations for path, operations in result.get("paths", {}).items()}
-    return result
+from endrpi_project.access.tokens import access_required
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """Describes ``Authorization: Bearer <token>`` in the schema, so Swagger UI offers "Authorize"."""
 
-    target_class = "endrpi_project.authentication.BearerTokenAuthentication"
+    target_class = "endrpi_project.access.authentication.BearerTokenAuthentication"
     name = "accessToken"
 
     def get_security_requirement(self, auto_schema: Any) -> dict[str, list[Any]] | list[dict[str, list[Any]]]:

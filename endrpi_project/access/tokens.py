@@ -20,8 +20,8 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.utils import timezone
 
-from endrpi_project.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
-from endrpi_project.models import AccessToken
+from endrpi_project.access.models import AccessToken
+from endrpi_project.api.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
 
 logger = logging.getLogger(__name__)
 

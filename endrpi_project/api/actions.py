@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from channels.db import database_sync_to_async
 from rest_framework import serializers
 
-from endrpi_project.errors import InvalidRequest
+from endrpi_project.api.errors import InvalidRequest
 
 Handler = Callable[..., Any]
 T = TypeVar("T")

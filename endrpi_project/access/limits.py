@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from endrpi_project.errors import LimitExceeded
+from endrpi_project.api.errors import LimitExceeded
 
 
 class TokenBucket:

@@ -1,8 +1,9 @@
 """The one application error type, and the one place it becomes an HTTP body.
 
 Services raise an :class:`EndrpiError` subclass; the REST edge turns it into a ``Message`` body
-with :func:`exception_handler`, the WebSocket edge turns it into an error envelope (see
-``endrpi_project.consumers``). Both use :func:`error_message` so the wording is identical.
+with :func:`exception_handler` (URLs no view answers get the JSON pages at the end of this module),
+the WebSocket edge turns it into an error envelope (see ``endrpi_project.websocket.consumers``).
+Both use :func:`error_message` so the wording is identical.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.http import Http404
+from django.core.exceptions import DisallowedHost
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import bad_request as django_bad_request
+from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -130,3 +134,32 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
         if wait is not None:
             headers["Retry-After"] = str(int(wait))
     return Response({"message": message}, status=status_code, headers=headers)
+
+
+# --- JSON error pages for requests no DRF view answers (urls.handler400/404/500) ---
+
+
+def _wants_html(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "text/html" in accept and not accept.startswith("application/json")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django refuses before any view, such as one for a host not in ``ENDRPI_ALLOWED_HOSTS``."""
+    if _wants_html(request):
+        return django_bad_request(request, exception or Exception("Bad request"))
+    if isinstance(exception, DisallowedHost):
+        return JsonResponse({"message": "Host not allowed: add it to ENDRPI_ALLOWED_HOSTS"}, status=400)
+    return JsonResponse({"message": "Bad request"}, status=400)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_html(request):
+        return page_not_found(request, exception or Exception("Not found"))
+    return JsonResponse({"message": f"Not found: {request.path}"}, status=404)
+
+
+def internal_error(request: HttpRequest) -> HttpResponse:
+    if _wants_html(request):
+        return server_error(request)
+    return JsonResponse({"message": "Internal server error"}, status=500)

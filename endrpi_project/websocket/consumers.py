@@ -7,7 +7,6 @@ text, the wrong shape, an unknown action and a failing handler all get an error 
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, ClassVar
 
@@ -15,42 +14,22 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from endrpi_project.access import (
+from endrpi_project.access.limits import TokenBucket, message_size_check, write_bucket, write_limit_check
+from endrpi_project.access.models import AccessToken
+from endrpi_project.access.origins import websocket_subprotocol
+from endrpi_project.access.tokens import (
     CLOSE_TOKEN_REQUIRED,
     access_check,
     access_required,
     access_token_authenticate,
     websocket_secret,
 )
-from endrpi_project.actions import Action, ActionTable
-from endrpi_project.errors import EndrpiError, Unauthorized, error_message
-from endrpi_project.limits import TokenBucket, message_size_check, write_bucket, write_limit_check
-from endrpi_project.models import AccessToken
-from endrpi_project.origins import websocket_subprotocol
+from endrpi_project.api.actions import Action, ActionTable
+from endrpi_project.api.envelope import NO_ID, envelope, json_decode, json_encode
+from endrpi_project.api.errors import Conflict, EndrpiError, Unauthorized, error_message
+from endrpi_project.push.subscriptions import Subscriptions
 
 logger = logging.getLogger(__name__)
-
-_NO_ID = object()
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if number in (float("inf"), float("-inf")):  # 1e999: a float cannot hold it, and JSON cannot say inf
-        raise ValueError(f"number out of range: {text[:32]}")
-    return number
-
-
-def envelope(
-    action: str | None, *, data: Any = None, error: str | None = None, request_id: Any = _NO_ID
-) -> dict[str, Any]:
-    reply: dict[str, Any] = {"action": action, "success": error is None, "data": data, "error": error}
-    if request_id is not _NO_ID:
-        reply["id"] = request_id
-    return reply
 
 
 class ActionConsumer(AsyncJsonWebsocketConsumer):
@@ -64,11 +43,11 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
         """Standard JSON only: ``NaN``, ``Infinity`` and numbers beyond a float are refused like invalid text."""
-        return json.loads(text_data, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return json_decode(text_data)
 
     @classmethod
     async def encode_json(cls, content: Any) -> str:
-        return json.dumps(content, separators=(",", ":"), allow_nan=False)
+        return json_encode(content)
 
     async def connect(self) -> None:
         """Accept, reading a token if the client sent one; in mode ``all`` close with 4401 without a valid one."""
@@ -140,7 +119,7 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(content, dict):
             await self.send_json(envelope(None, error="Received invalid message: expected a JSON object"))
             return
-        request_id = content.get("id", _NO_ID)
+        request_id = content.get("id", NO_ID)
         name = content.get("action")
         if name is None:
             await self.reply(None, error="Received message with missing 'action' field", request_id=request_id)
@@ -169,3 +148,36 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
         except (ValueError, TypeError, RecursionError):  # an ``id`` that cannot be echoed back
             text = await self.encode_json(envelope(action, error="Received message with an 'id' that cannot be echoed"))
         await self.send(text_data=text)
+
+
+class SubscriberConsumer(ActionConsumer):
+    """An :class:`ActionConsumer` whose client can subscribe to topics and receive passive messages."""
+
+    subscriptions: Subscriptions | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # Disconnect or cancellation alike: no group, poller or task outlives the connection.
+            if self.subscriptions is not None:
+                subscriptions, self.subscriptions = self.subscriptions, None
+                await subscriptions.close()
+
+    def push_subscriptions(self) -> Subscriptions:
+        if self.subscriptions is None:
+            if self.channel_layer is None:
+                raise Conflict("Subscriptions need a channel layer; CHANNEL_LAYERS is not configured")
+            self.subscriptions = Subscriptions(
+                layer=self.channel_layer,
+                channel_name=self.channel_name,
+                send=self.send_json,
+                transport_send=self.base_send,
+                limit=settings.ENDRPI_PUSH_QUEUE,
+            )
+        return self.subscriptions
+
+    async def push_message(self, message: dict[str, Any]) -> None:
+        """Channel-layer handler for :data:`endrpi_project.push.hub.MESSAGE_TYPE`."""
+        if self.subscriptions is not None:
+            self.subscriptions.deliver(message)
