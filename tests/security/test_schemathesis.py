@@ -32,7 +32,7 @@ def operations() -> list[Any]:
     return operations
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_the_api_keeps_to_its_published_schema(operations, data):
     operation = data.draw(st.sampled_from(operations), label="operation")
