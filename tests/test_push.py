@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from typing import Any
 
 import pytest
 
 from endrpi_project.push.hub import hub
-from endrpi_project.push.outbox import BACKLOG_POLL_SECONDS, MESSAGES_DROPPED, Outbox, transport_backlog
+from endrpi_project.push.outbox import BACKLOG_POLL_SECONDS, MESSAGES_DROPPED, Outbox
+from endrpi_project.websocket.daphne import transport_backlog
 from endrpi_project.websocket.registry import action_table
 from tests.helpers import websocket
 
@@ -224,23 +226,38 @@ def test_a_send_that_is_not_daphnes_is_not_watched():
 
 
 async def test_messages_a_full_channel_drops_are_reported_with_the_next_one(settings):
-    from endrpi_project.push.hub import publish
+    from channels.exceptions import ChannelFull
+    from channels.layers import get_channel_layer
+
+    from endrpi_project.push.hub import MESSAGE_TYPE
     from pins.events import PIN_CONFIGURATIONS_CHANGED, PINS_GROUP
 
     layer = {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 10}}
     settings.CHANNEL_LAYERS = {"default": layer}
+
+    async def publish(seq: int) -> None:
+        # As the hub sends them (one origin, numbered in order within the group), but straight onto each
+        # member's channel: the layer's group_send yields to the consumer between messages, send does not.
+        message = {"type": MESSAGE_TYPE, "group": PINS_GROUP, "origin": "test", "seq": seq}
+        message.update(action=PIN_CONFIGURATIONS_CHANGED, data={"GPIO17": {"n": seq}}, error=None)
+        layer = get_channel_layer()
+        for channel in list(layer.groups[PINS_GROUP]):
+            with contextlib.suppress(ChannelFull):
+                await layer.send(channel, message)
+
     async with websocket() as watcher:
         await watcher.request("SUBSCRIBE", {"topic": "PINS"})
-        # 100 changes are published at once; the watcher's channel holds 10 at a time.
-        for n in range(100):
-            publish(PINS_GROUP, action=PIN_CONFIGURATIONS_CHANGED, data={"GPIO17": {"n": n}})
+        # 100 changes land at once, without the consumer getting a turn; its channel holds 10.
+        for seq in range(1, 101):
+            await publish(seq)
         changes: list[int] = []
         dropped = 0
-        while not changes or changes[-1] != 100:
-            if await watcher.communicator.receive_nothing(timeout=0.2):
-                # Quiet: whatever the layer dropped is only known once the next message arrives.
-                publish(PINS_GROUP, action=PIN_CONFIGURATIONS_CHANGED, data={"GPIO17": {"n": 100}})
+        while not changes or changes[-1] != 101:
             message = await watcher.receive()
+            if not changes and not dropped:
+                # The consumer has made room in its channel. What the layer dropped is only known once
+                # the next message arrives: send one more.
+                await publish(101)
             if message["action"] == MESSAGES_DROPPED:
                 dropped += message["data"]["dropped"]
             else:

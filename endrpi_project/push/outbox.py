@@ -7,7 +7,8 @@ topic — a pin map merged with the newer map, a reading replaced by the newer r
 client still ends up with the latest state of everything it watches, and before those it gets a
 ``MESSAGES_DROPPED`` envelope counting what it missed.
 
-Under daphne the socket's own write buffer is watched too (see :func:`transport_backlog`), so for
+Under daphne the socket's own write buffer is watched too (the ``backlogged`` check, see
+:mod:`endrpi_project.websocket.daphne`), so for
 a stalled client messages stay in the outbox, where they fold, instead of piling up in Twisted's
 unbounded write buffer. Under another server the outbox relies on ``send`` awaiting while the
 socket is full.
@@ -128,18 +129,3 @@ class Outbox:
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
-
-
-def transport_backlog(send: Any) -> Callable[[], bool] | None:
-    """Under daphne, a check of whether the client's socket has stopped draining; ``None`` elsewhere.
-
-    Daphne hands the application ``functools.partial(server.handle_reply, protocol)``. Its Twisted
-    transport already has a streaming producer (the HTTP channel the WebSocket was upgraded from),
-    so Twisted keeps the transport's documented ``producerPaused`` flag: set when the write buffer
-    outgrows ``bufferSize``, cleared when it has drained.
-    """
-    protocol = next(iter(getattr(send, "args", ()) or ()), None)
-    transport = getattr(protocol, "transport", None)
-    if transport is None or not isinstance(getattr(transport, "producerPaused", None), bool):
-        return None
-    return lambda: bool(transport.producerPaused)

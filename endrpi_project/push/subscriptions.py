@@ -24,7 +24,7 @@ from endrpi_project.api.actions import Action, ConnectionAction, ParamDoc, _para
 from endrpi_project.api.envelope import envelope
 from endrpi_project.api.errors import InvalidRequest
 from endrpi_project.push.hub import hub
-from endrpi_project.push.outbox import Outbox, transport_backlog
+from endrpi_project.push.outbox import Outbox
 from endrpi_project.push.topics import Plan, Topic, TopicTable
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class Subscriptions:
         layer: Any,
         channel_name: str,
         send: Callable[[dict[str, Any]], Awaitable[None]],
-        transport_send: Any = None,
+        backlogged: Callable[[], bool] | None = None,
         limit: int,
     ) -> None:
         self._layer = layer
@@ -56,9 +56,7 @@ class Subscriptions:
         self._by_topic: dict[str, Subscription] = {}
         self._by_group: dict[str, Subscription] = {}
         self._last_seq: dict[tuple[str, str], int] = {}
-        self.outbox = Outbox(
-            send, limit=limit, backlogged=transport_backlog(transport_send), name=f"endrpi-outbox-{channel_name}"
-        )
+        self.outbox = Outbox(send, limit=limit, backlogged=backlogged, name=f"endrpi-outbox-{channel_name}")
 
     @property
     def topics(self) -> list[str]:

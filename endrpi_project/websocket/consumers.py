@@ -27,7 +27,9 @@ from endrpi_project.access.tokens import (
 from endrpi_project.api.actions import Action, ActionTable
 from endrpi_project.api.envelope import NO_ID, envelope, json_decode, json_encode
 from endrpi_project.api.errors import Conflict, EndrpiError, Unauthorized, error_message
+from endrpi_project.push.hub import MESSAGE_TYPE
 from endrpi_project.push.subscriptions import Subscriptions
+from endrpi_project.websocket.daphne import transport_backlog
 
 logger = logging.getLogger(__name__)
 
@@ -86,18 +88,26 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
             write_limit_check(self.writes)
 
     async def dispatch(self, message: Any) -> None:
-        """Channels' dispatch, minus its database clean-up hop before every frame.
+        """Channels' dispatch, minus its database clean-up hop before every frame and passive message.
 
         ``AsyncConsumer.dispatch`` runs ``close_old_connections`` in Django's one sync thread before
         each message: a thread hand-off per frame (about 100 us here, and a queue shared with every
-        REST request). Inline actions never touch the database, and actions that run in a worker
-        thread get the same clean-up inside that thread (``database_sync_to_async``), so a frame
-        goes straight to :meth:`receive`. Connect and disconnect keep Channels' behaviour.
+        REST request). Inline actions and passive messages never touch the database, and actions
+        that run in a worker thread get the same clean-up inside that thread
+        (``database_sync_to_async``), so a client frame goes straight to :meth:`receive` and a
+        passive message to :meth:`push_message`. Connect and disconnect keep Channels' behaviour.
+        ``tests/test_library_internals.py`` fails if Channels' own dispatch starts doing more.
         """
-        if message["type"] == "websocket.receive":
+        kind = message["type"]
+        if kind == "websocket.receive":
             await self.websocket_receive(message)
+        elif kind == MESSAGE_TYPE:
+            await self.push_message(message)
         else:
             await super().dispatch(message)
+
+    async def push_message(self, message: dict[str, Any]) -> None:
+        """Channel-layer handler for :data:`endrpi_project.push.hub.MESSAGE_TYPE` (see SubscriberConsumer)."""
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         try:
@@ -172,7 +182,7 @@ class SubscriberConsumer(ActionConsumer):
                 layer=self.channel_layer,
                 channel_name=self.channel_name,
                 send=self.send_json,
-                transport_send=self.base_send,
+                backlogged=transport_backlog(self.base_send),
                 limit=settings.ENDRPI_PUSH_QUEUE,
             )
         return self.subscriptions
