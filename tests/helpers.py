@@ -64,3 +64,30 @@ async def http_put(path: str, body: Any) -> tuple[int, Any]:
     communicator = HttpCommunicator(application, "PUT", path, body=data, headers=headers)
     response = await communicator.get_response(timeout=5)
     return response["status"], json.loads(response["body"])
+
+
+async def assert_nothing_pending(client: Client) -> None:
+    """Deterministically, instead of waiting to see that nothing comes: nothing is waiting for ``client``.
+
+    A marker request's reply must be the next message. (For a client with subscriptions, prefer
+    :func:`assert_next_push_is_marker`, which also catches a push still on its way.)
+    """
+    reply = await client.request("READ_UPTIME", id="marker")
+    assert reply["id"] == "marker", f"something arrived before the marker reply: {reply}"
+
+
+async def assert_next_push_is_marker(client: Client) -> None:
+    """Nothing was pushed to a PINS subscriber before a marker change published now, after the test's own.
+
+    The marker goes through the same hub and group as every pin change, which keep order, so any
+    push the test caused would arrive first.
+    """
+    from endrpi_project.push.hub import publish
+    from pins.events import PIN_CONFIGURATIONS_CHANGED, PINS_GROUP
+
+    marker = {"marker": True}
+    publish(PINS_GROUP, action=PIN_CONFIGURATIONS_CHANGED, data={f"GPIO{bcm}": marker for bcm in range(2, 28)})
+    message = await client.receive()
+    assert message["action"] == PIN_CONFIGURATIONS_CHANGED, message
+    assert message["data"], message
+    assert all(value == marker for value in message["data"].values()), f"pushed before the marker: {message}"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import http_put, websocket
+from tests.helpers import assert_next_push_is_marker, assert_nothing_pending, http_put, websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,7 +43,7 @@ async def test_a_subscriber_hears_of_updates_over_websocket_then_over_rest():
         assert await watcher.receive() == changed(
             {"GPIO17": {"io": "OUTPUT", "state": 0.0, "pull": "FLOATING", "label": None}}
         )
-        assert await watcher.communicator.receive_nothing(timeout=0.2)
+        await assert_next_push_is_marker(watcher)
 
 
 async def test_a_batch_update_is_one_message_naming_every_pin_it_changed():
@@ -59,7 +59,7 @@ async def test_a_batch_update_is_one_message_naming_every_pin_it_changed():
                 "GPIO27": {"io": "INPUT", "state": 1.0, "pull": "UP", "label": None},
             }
         )
-        assert await watcher.communicator.receive_nothing(timeout=0.2)
+        await assert_next_push_is_marker(watcher)
 
 
 async def test_a_refused_update_changes_no_pin_and_pushes_nothing():
@@ -68,7 +68,7 @@ async def test_a_refused_update_changes_no_pin_and_pushes_nothing():
         bad = {"pins": {"GPIO17": {"io": "OUTPUT", "state": 1}, "GPIO27": {"io": "INPUT"}}}
         reply = await writer.request(UPDATE, bad)
         assert reply["success"] is False
-        assert await watcher.communicator.receive_nothing(timeout=0.2)
+        await assert_next_push_is_marker(watcher)
 
 
 async def test_a_mock_input_pin_driven_high_then_low_is_pushed(gpio):
@@ -108,7 +108,7 @@ async def test_a_pin_filter_passes_only_the_named_pins():
         assert await watcher.receive() == changed(
             {"GPIO17": {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING", "label": None}}
         )
-        assert await watcher.communicator.receive_nothing(timeout=0.2)
+        await assert_next_push_is_marker(watcher)
 
 
 async def test_subscribing_again_replaces_the_filter():
@@ -120,7 +120,7 @@ async def test_subscribing_again_replaces_the_filter():
         assert (await watcher.receive())["data"] == {
             "GPIO27": {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING", "label": None}
         }
-        assert await watcher.communicator.receive_nothing(timeout=0.2)
+        await assert_next_push_is_marker(watcher)
 
 
 async def test_after_unsubscribe_no_pin_change_arrives():
@@ -129,13 +129,13 @@ async def test_after_unsubscribe_no_pin_change_arrives():
         reply = await watcher.request("UNSUBSCRIBE", {"topic": "PINS"}, id=7)
         assert reply == {"action": "UNSUBSCRIBE", "success": True, "data": {"topic": "PINS"}, "error": None, "id": 7}
         await writer.request(UPDATE, {"pins": {"GPIO17": {"io": "OUTPUT", "state": 1}}})
-        assert await watcher.communicator.receive_nothing(timeout=0.2)
+        await assert_nothing_pending(watcher)
 
 
 async def test_a_client_that_does_not_subscribe_gets_no_passive_messages():
     async with websocket() as bystander, websocket() as writer:
         await writer.request(UPDATE, {"pins": {"GPIO17": {"io": "OUTPUT", "state": 1}}})
-        assert await bystander.communicator.receive_nothing(timeout=0.2)
+        await assert_nothing_pending(bystander)
 
 
 async def test_a_writer_that_subscribed_hears_its_own_change_after_its_reply():

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from endrpi_project.push.topics import pollers
-from tests.helpers import Client, websocket
+from tests.helpers import Client, assert_nothing_pending, websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,19 +32,16 @@ async def reply_to(client: Client, action: str, params: Any) -> dict[str, Any]:
             return message
 
 
-async def collect(client: Client, seconds: float) -> list[dict[str, Any]]:
+async def collect(client: Client, *, count: int) -> list[dict[str, Any]]:
+    """The next ``count`` messages (not receive_from: its timeout would cancel the application)."""
     received: list[dict[str, Any]] = []
-    deadline = asyncio.get_running_loop().time() + seconds
-    while (remaining := deadline - asyncio.get_running_loop().time()) > 0:
-        try:  # not receive_from: its timeout would cancel the application
-            output = await asyncio.wait_for(client.communicator.output_queue.get(), remaining)
-        except TimeoutError:
-            break
+    while len(received) < count:
+        output = await asyncio.wait_for(client.communicator.output_queue.get(), 10)
         received.append(json.loads(output["text"]))
     return received
 
 
-async def test_a_100_ms_subscription_delivers_about_ten_readings_a_second_and_stops_on_unsubscribe():
+async def test_a_100_ms_subscription_delivers_readings_until_unsubscribed():
     async with websocket() as client:
         reply = await client.request("SUBSCRIBE", {"topic": "TEMPERATURE", "intervalMs": 100})
         assert reply["data"] == {
@@ -54,8 +51,8 @@ async def test_a_100_ms_subscription_delivers_about_ten_readings_a_second_and_st
             "onChange": False,
             "current": {"systemOnChip": {"quantity": 48.312, "prefix": None, "unitOfMeasurement": "CELSIUS"}},
         }
-        received = await collect(client, 1.0)
-        assert 8 <= len(received) <= 12, len(received)
+        # How many arrive in a second is the benchmark's business; here: they keep coming, in the envelope.
+        received = [await client.receive() for _ in range(3)]
         assert {message["action"] for message in received} == {"TEMPERATURE_UPDATED"}
         assert received[0]["data"] == reply["data"]["current"]
         assert received[0]["success"] is True
@@ -64,7 +61,7 @@ async def test_a_100_ms_subscription_delivers_about_ten_readings_a_second_and_st
 
         assert (await reply_to(client, "UNSUBSCRIBE", {"topic": "TEMPERATURE"}))["success"] is True
         assert pollers.running() == []
-        assert await client.communicator.receive_nothing(timeout=0.3)
+        await assert_nothing_pending(client)
         assert [name.split("-")[1] for name in push_tasks()] == ["outbox"]
 
 
@@ -97,14 +94,18 @@ async def test_an_on_change_subscription_sends_only_changes_of_the_throttle_flag
         assert reply["data"]["event"] == "THROTTLE_CHANGED"
         assert reply["data"]["intervalMs"] == 100
         assert reply["data"]["current"]["underVoltageDetected"] is True
-        assert await client.communicator.receive_nothing(timeout=0.35)
 
+        # The first message is the first change: the unchanged flags checked before it sent nothing.
         vcgencmd.answer(throttled="0x50000")
         message = await client.receive()
         assert message["action"] == "THROTTLE_CHANGED"
         assert message["data"]["underVoltageDetected"] is False
         assert message["data"]["underVoltageHasOccurred"] is True
-        assert await client.communicator.receive_nothing(timeout=0.35)
+        # ...and the next is the next change, not a repeat of this one.
+        vcgencmd.answer(throttled="0x50005")
+        message = await client.receive()
+        assert message["action"] == "THROTTLE_CHANGED"
+        assert message["data"]["underVoltageDetected"] is True
 
 
 async def test_on_change_checks_every_500_ms_unless_told_otherwise():
@@ -122,7 +123,10 @@ async def test_a_temperature_change_is_pushed_once(host_root):
         message = await client.receive()
         assert message["action"] == "TEMPERATURE_CHANGED"
         assert message["data"]["systemOnChip"]["quantity"] == 61.0
-        assert await client.communicator.receive_nothing(timeout=0.3)
+        # The next message is the next change, not a repeat of this one.
+        host_root.write("sys/class/thermal/thermal_zone0/temp", "62000\n")
+        message = await client.receive()
+        assert message["data"]["systemOnChip"]["quantity"] == 62.0
 
 
 async def test_a_reading_that_starts_failing_is_pushed_as_an_error_envelope(host_root):
@@ -171,6 +175,7 @@ async def test_pollers_on_many_intervals_share_readings_instead_of_multiplying_t
         for offset, client in enumerate(clients):
             await client.request("SUBSCRIBE", {"topic": "UPTIME", "intervalMs": 100 + offset})
         reads = 0
-        received = await asyncio.gather(*(collect(client, 1.0) for client in clients))
-    assert sum(len(messages) for messages in received) >= 40
-    assert reads <= 25, reads
+        received = await asyncio.gather(*(collect(client, count=5) for client in clients))
+    # Five pollers falling due together share one read, instead of reading five times.
+    total = sum(len(messages) for messages in received)
+    assert reads * 2 <= total, (reads, total)
