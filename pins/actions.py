@@ -1,21 +1,53 @@
-"""The pins app's WebSocket actions: the same services and serializers as its REST views."""
+"""The pins app's WebSocket actions and push topic: the same services and serializers as its REST views.
+
+Every edge reads through :mod:`pins.services` and renders with
+:func:`pins.serializers.pin_configurations_wire`: the ``READ_PIN_CONFIGURATIONS`` reply, the
+``PINS`` topic's current value and its pushed changes (:mod:`pins.events`) alike.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from channels.db import database_sync_to_async
+
 from endrpi_project.api.actions import Action
-from endrpi_project.api.representation import representer
 from endrpi_project.push.topics import EventTopic
-from pins import events, parsers, serializers, services
-
-_represent = representer(serializers.PinConfigurationSerializer)
+from pins import events, naming, serializers, services
 
 
-def read_pin_configurations(params: dict[str, Any]) -> dict[str, Any]:
-    configurations = services.pin_configurations_read(pins=params["pins"])
-    return {name: _represent(config) for name, config in configurations.items()}
+@dataclass(frozen=True)
+class ReadNowAction(Action):
+    """An action answered on the event loop when ``now`` can answer without waiting, in a worker thread otherwise.
+
+    ``now(validated_params)`` returns ``None`` when it would have to wait (for a lock or the
+    database); then ``handler`` runs in a worker thread as for any action.
+    """
+
+    now: Callable[[Any], Any] | None = None
+
+    async def perform(self, connection: Any, params: Any) -> Any:
+        validated = self.validate(params)
+        answer = None if self.now is None else self.now(validated)
+        if answer is not None:
+            return answer
+        return await database_sync_to_async(self.handler, thread_sensitive=False)(validated)
+
+
+def read_pin_configurations(params: Mapping[str, Any]) -> dict[str, Any]:
+    return serializers.pin_configurations_wire(services.pin_configurations_read(pins=params["pins"]))
+
+
+def read_pin_configurations_now(params: Mapping[str, Any]) -> dict[str, Any] | None:
+    configurations = services.pin_configurations_read_now(pins=params["pins"])
+    return None if configurations is None else serializers.pin_configurations_wire(configurations)
+
+
+def update_pin_configurations(params: Mapping[str, Any]) -> str:
+    services.pin_configurations_update(changes=params["pins"])
+    return "Pin configurations updated"
 
 
 def _subscribed_pins(options: Mapping[str, Any]) -> list[int]:
@@ -24,38 +56,33 @@ def _subscribed_pins(options: Mapping[str, Any]) -> list[int]:
 
 
 def _current_pins(options: Mapping[str, Any]) -> dict[str, Any]:
-    return read_pin_configurations({"pins": _subscribed_pins(options)})
+    return serializers.pin_configurations_wire(services.pin_configurations_read(pins=_subscribed_pins(options)))
 
 
 def _select_pins(options: Mapping[str, Any], changed: dict[str, Any]) -> dict[str, Any] | None:
     """The part of a change this subscriber watches; ``None`` when it names none of its pins."""
     if options.get("pins") is None:
         return changed
-    names = {parsers.pin_name(pin) for pin in options["pins"]}
+    names = {naming.pin_name(pin) for pin in options["pins"]}
     chosen = {name: config for name, config in changed.items() if name in names}
     return chosen or None
 
 
 def _describe_pins(options: Mapping[str, Any]) -> dict[str, Any]:
-    return {"pins": [parsers.pin_name(pin) for pin in _subscribed_pins(options)]}
-
-
-def update_pin_configurations(params: dict[str, Any]) -> str:
-    services.pin_configurations_update(changes=params["pins"])
-    return "Pin configurations updated"
+    return {"pins": [naming.pin_name(pin) for pin in _subscribed_pins(options)]}
 
 
 ACTIONS = [
-    Action(
+    ReadNowAction(
         name="READ_PIN_CONFIGURATIONS",
         handler=read_pin_configurations,
+        now=read_pin_configurations_now,
         params=serializers.ReadPinConfigurationsParams,
         description="Reads the configuration of the named pins (an empty list gives an empty map).",
         model="PinConfigurationMap",
-        # Not inline: the pins themselves are cheap to read (gpiozero state, or one line-info ioctl),
-        # but their labels come from the pin settings, which are loaded from the database on first
-        # use and after every change, and Django refuses database queries on the event loop.
-        inline=False,
+        # Answered on the loop when it can (the pins cost one gpiozero read or one line-info ioctl
+        # each; labels come from memory), in a worker thread while a batch is being applied or the
+        # pin settings must be fetched from the database, which Django refuses on the event loop.
     ),
     Action(
         name="UPDATE_PIN_CONFIGURATIONS",

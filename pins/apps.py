@@ -1,6 +1,10 @@
+"""The pins app: the header's GPIOs over REST and WebSocket, and the operator's pin settings."""
+
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models.signals import post_delete, post_save
 
 
@@ -9,8 +13,13 @@ class PinsConfig(AppConfig):
     verbose_name = "GPIO pins"
 
     def ready(self) -> None:
-        from pins import services
+        from pins import rules, services
         from pins.models import PinSetting
 
+        # Checked when Django starts, on any machine (simulated pins included), so a frequency lgpio
+        # would refuse stops the server at once rather than failing the first PWM update on a Pi.
+        problem = rules.pwm_frequency_problem(settings.ENDRPI_PWM_FREQUENCY)
+        if problem is not None:
+            raise ImproperlyConfigured(problem)
         for signal in (post_save, post_delete):
             signal.connect(services.pin_settings_forget, sender=PinSetting, dispatch_uid=f"pins-forget-{signal}")

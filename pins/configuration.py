@@ -12,9 +12,10 @@ Pull = Literal["FLOATING", "UP", "DOWN"]
 @dataclass(frozen=True)
 class PinConfiguration:
     io: Io
-    state: float | None
-    pull: Pull | None
+    state: float | None  # None: the level of a line nobody here claimed is unknown
+    pull: Pull | None  # None: unknown (the kernel keeps no bias for a line nobody has requested)
     label: str | None = None  # the operator's name for the pin, from its PinSetting
+    used_by: str | None = None  # the kernel's consumer of a line another driver or program holds
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,41 @@
-"""The only code that touches GPIO: gpiozero's pin factory and the pins the server drives.
+"""The only code that touches GPIO: the pin library, the pins the server drives, and the kernel's
+view of the header's gpiochip.
 
-The factory is chosen on first use, never at import: on a Raspberry Pi gpiozero's default
-factory for the board (lgpio on a Pi 5), elsewhere gpiozero's mock pins. ``ENDRPI_GPIO`` forces
+The pin factory is chosen on first use, never at import: on a Raspberry Pi gpiozero's
+``LGPIOFactory`` on the header's gpiochip, elsewhere gpiozero's mock pins. ``ENDRPI_GPIO`` forces
 either. Tests install their own :class:`Gpio` with :func:`install_gpio`.
+
+The header's gpiochip is found by its label (``pinctrl-rp1`` on a Pi 5, ``pinctrl-bcm2711`` on a
+Pi 4, ``pinctrl-bcm2835`` before), never by number: on early Pi 5 kernels it is ``gpiochip4``, on
+later ones ``gpiochip0`` (with ``gpiochip4`` kept as a link to it).
 
 Reading never changes a pin. On real hardware, creating a gpiozero pin claims the line (lgpio
 resets it to a floating input), so only pins the server has configured are gpiozero pins (kept,
-claimed, for the server's lifetime). Any other pin is read from the kernel's line info on the
-GPIO character device (``GPIO_V2_GET_LINEINFO_IOCTL``), which reports direction and bias without
-claiming the line; its level is not known without claiming it, so its ``state`` is ``None``.
+claimed, for the server's lifetime, or until a failed update releases a pin it had just claimed).
+Any other pin is read from the kernel's line info (``GPIO_V2_GET_LINEINFO_IOCTL``), which claims
+nothing. The kernel knows a line's direction, whether a driver or program uses it and under which
+consumer name, but keeps no bias for a line nobody has requested (``gpiolib.c`` clears the bias
+flags on release), and its level is unknown without claiming it: such a pin reads with ``state``
+and ``pull`` unknown (``None``).
+
+Every failure of the pin library (gpiozero's ``GPIOZeroError``, lgpio's own ``lgpio.error``, an
+``OSError``) becomes a :class:`GpioError` that names the pin and the reason: :class:`GpioBusy`
+when another program or driver holds the line, :class:`GpioUnsupported` when the pin cannot do it.
+
+Private internals of other libraries (each behind one adapter, each guarded by a test that fails
+loudly when the library changes):
+
+* :func:`_lgpio_line_free` reads ``LGPIOFactory._handle`` (gpiozero/pins/lgpio.py), the lgpio chip
+  handle, to give one line back with lgpio's public ``gpio_free``: gpiozero has no public way to
+  release a single pin (``LGPIOPin.close`` re-claims it as an input). Guard:
+  ``tests/pins/test_real_gpio.py::test_the_line_release_adapter_still_fits_gpiozero``.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,18 +44,26 @@ from typing import Literal, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from gpiozero import Factory, GPIOZeroError, Pin, PinPWMUnsupported
-from gpiozero.pins.mock import MockFactory, MockPWMPin
+from gpiozero import Factory, GPIOZeroError, Pin, PinFixedPull, PinPWMUnsupported
+from gpiozero.pins.mock import MockFactory, MockPin, MockPWMPin
 
-from pins import parsers
+from pins import naming, parsers
 from system.hardware.host import OpenDevices, host_path, read_board_model
 
 logger = logging.getLogger(__name__)
 
 Function = Literal["input", "output"]
 Pull = Literal["up", "down", "floating"]
-# Called with the BCM number of an input pin whose level changed, on gpiozero's thread.
+# Called with the BCM number of an input pin whose level changed, on the pin library's thread.
 EdgeListener = Callable[[int], None]
+
+# The labels of the gpiochip that drives the 40-pin header, newest board first.
+HEADER_CHIP_LABELS = ("pinctrl-rp1", "pinctrl-bcm2711", "pinctrl-bcm2835")
+
+# lgpio's error texts (joan2937/lg lgErr.c ``xErrInfo``) that say something a client can act on.
+LG_GPIO_BUSY = "GPIO busy"  # lgGpio.c xGpioHandleRequest: the kernel answered EBUSY
+LG_BAD_EVENT_REQUEST = "bad event request"  # lgGpio.c lgGpioClaimAlert: the request was refused
+LG_BAD_PWM_FREQ = "bad PWM frequency"  # lgGpio.c lgTxPwm: outside 0.1-10,000 Hz
 
 _edge_listener: EdgeListener | None = None
 
@@ -54,7 +84,7 @@ def _edge(bcm: int) -> None:
         return
     try:
         listener(bcm)
-    except Exception:  # never into gpiozero's callback thread
+    except Exception:  # never into the pin library's callback thread
         logger.exception("Handling a level change of GPIO%d failed", bcm)
 
 
@@ -63,32 +93,92 @@ class GpioError(OSError):
 
 
 class GpioUnsupported(GpioError):
-    """The pin cannot do what was asked (for example PWM on a pin without it)."""
+    """The pin cannot do what was asked (PWM on a pin without it, a pull its resistors rule out)."""
+
+
+class GpioBusy(GpioError):
+    """Another program or a kernel driver holds the line."""
 
 
 @dataclass(frozen=True)
 class PinState:
-    """What a pin is doing, in gpiozero's words."""
+    """What a pin is doing, in gpiozero's words; ``used_by`` names another user of the line."""
 
     function: Function
     state: float | None
     pull: Pull | None
+    used_by: str | None = None
+
+
+def pin_library_errors() -> tuple[type[BaseException], ...]:
+    """Every exception type the pin libraries raise: gpiozero's, ``OSError``, and lgpio's own once loaded."""
+    lgpio = sys.modules.get("lgpio")
+    error = getattr(lgpio, "error", None)
+    extra: tuple[type[BaseException], ...] = (error,) if isinstance(error, type) else ()
+    return (GPIOZeroError, OSError, *extra)
+
+
+def library_error_text(error: BaseException) -> str:
+    """The reason a pin library gave. ``lgpio.error`` keeps it in ``value`` (its ``str`` adds quotes)."""
+    value = getattr(error, "value", None)
+    return value if isinstance(value, str) else str(error)
+
+
+# --- The kernel's view of the header's gpiochip ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeaderChip:
+    """The gpiochip of the 40-pin header: its device and the kernel's label for it."""
+
+    path: Path
+    label: str
+    number: int
 
 
 class ChipDevice(Protocol):
-    """The line-info ioctl on a GPIO character device: send the request, get the kernel's answer.
-
-    Raises ``OSError`` as ``open`` and ``ioctl`` do.
-    """
+    """The two read-only ioctls of a GPIO character device. Raises ``OSError`` as ``open`` and ``ioctl`` do."""
 
     def line_info(self, path: Path, request: bytes) -> bytes: ...
 
+    def chip_info(self, path: Path) -> bytes: ...
+
 
 class GpioChipDevice(OpenDevices):
-    """The real ``/dev/gpiochipN``: opened once, read-only; asking for line info claims nothing."""
+    """The real ``/dev/gpiochipN``: opened once, read-only; asking about a chip or a line claims nothing."""
 
     def line_info(self, path: Path, request: bytes) -> bytes:
         return self.ioctl(path, parsers.GPIO_V2_GET_LINEINFO_IOCTL, request)
+
+    def chip_info(self, path: Path) -> bytes:
+        return self.ioctl(path, parsers.GPIO_GET_CHIPINFO_IOCTL, bytes(parsers.CHIP_INFO_SIZE))
+
+
+def _chip_number(path: Path) -> int:
+    digits = path.name.removeprefix("gpiochip")
+    return int(digits) if digits.isdigit() else sys.maxsize
+
+
+def find_header_chip(device: ChipDevice) -> HeaderChip | None:
+    """The header's gpiochip under ``/dev`` (below the host root), by label; ``None`` when there is none.
+
+    Lowest number first: a later Pi 5 kernel has the header at ``gpiochip0`` and a link to it at
+    ``gpiochip4``, an early one has other chips at 0-3 and the header at ``gpiochip4``.
+    """
+    try:
+        paths = sorted(
+            (path for path in host_path("dev").iterdir() if path.name.startswith("gpiochip")), key=_chip_number
+        )
+    except OSError:
+        return None
+    for path in paths:
+        try:
+            info = parsers.parse_chip_info(device.chip_info(path))
+        except (OSError, ValueError):
+            continue
+        if info.label in HEADER_CHIP_LABELS:
+            return HeaderChip(path=path, label=info.label, number=_chip_number(path))
+    return None
 
 
 class KernelLines:
@@ -98,17 +188,37 @@ class KernelLines:
         self.path = path
         self.device = device
 
-    def read(self, bcm: int) -> PinState:
+    def info(self, bcm: int) -> parsers.LineInfo:
         try:
-            info = parsers.parse_line_info(self.device.line_info(self.path, parsers.line_info_request(bcm)))
+            return parsers.parse_line_info(self.device.line_info(self.path, parsers.line_info_request(bcm)))
         except OSError as error:
             raise GpioError(
                 f"the kernel's line info for GPIO{bcm} is unavailable ({self.path}: {error.strerror})"
             ) from None
         except ValueError as error:
             raise GpioError(f"unexpected line info for GPIO{bcm}: {error}") from None
+
+    def read(self, bcm: int) -> PinState:
+        info = self.info(bcm)
         # The level of a line nobody here claimed is unknown: reading it would mean claiming it.
-        return PinState(function=info.direction, state=None, pull=info.pull)
+        return PinState(function=info.direction, state=None, pull=info.pull, used_by=used_by(info))
+
+    def consumer(self, bcm: int) -> str | None:
+        """Who holds ``bcm`` now, as the kernel names it (``None`` when free or unknown)."""
+        try:
+            return used_by(self.info(bcm))
+        except GpioError:
+            return None
+
+
+def used_by(info: parsers.LineInfo) -> str | None:
+    """The consumer of a line in use (``"unknown"`` when it has no name, e.g. muxed to I2C), else ``None``."""
+    if not info.used:
+        return None
+    return info.consumer or "unknown"
+
+
+# --- The pins ------------------------------------------------------------------------------------
 
 
 class Gpio:
@@ -118,17 +228,33 @@ class Gpio:
     simulated GPIO) every pin read is a gpiozero mock pin, which disturbs nothing real.
     """
 
-    def __init__(self, factory: Factory, *, simulated: bool, lines: KernelLines | None = None) -> None:
+    HISTORY = 64  # the most recent states a simulated pin remembers
+
+    def __init__(
+        self,
+        factory: Factory,
+        *,
+        simulated: bool,
+        lines: KernelLines | None = None,
+        chip: HeaderChip | None = None,
+    ) -> None:
         self.factory = factory
         self.simulated = simulated
         self.lines = lines
+        self.chip = chip
+        self.errors = pin_library_errors()
         self._pins: dict[int, Pin] = {}
+        self._configured: set[int] = set()
         self._lock = threading.Lock()
         # gpiozero holds ``when_changed`` callbacks weakly; these are the strong references.
         self._edge_callbacks: dict[int, Callable[[object, object], None]] = {}
 
+    @property
+    def factory_name(self) -> str:
+        return type(self.factory).__name__
+
     def is_configured(self, bcm: int) -> bool:
-        return bcm in self._pins
+        return bcm in self._configured
 
     def _pin(self, bcm: int) -> Pin:
         pin = self._pins.get(bcm)
@@ -136,15 +262,31 @@ class Gpio:
             with self._lock:
                 pin = self._pins.get(bcm)
                 if pin is None:
-                    try:
-                        pin = self.factory.pin(bcm)
-                    except GPIOZeroError as error:
-                        raise GpioError(f"GPIO{bcm} is not available: {error}") from error
+                    pin = self.factory.pin(bcm)  # claims the line on real hardware
                     self._pins[bcm] = pin
         return pin
 
+    def _failure(self, bcm: int, error: BaseException) -> GpioError:
+        """``error`` from the pin library as a :class:`GpioError` naming ``bcm`` and the reason."""
+        name = naming.pin_name(bcm)
+        if isinstance(error, PinPWMUnsupported):
+            return GpioUnsupported(f"{name} does not support PWM; use a state of 0 or 1")
+        if isinstance(error, PinFixedPull):
+            return GpioUnsupported(f"{name} cannot have that pull: {error}")
+        text = library_error_text(error)
+        if text in (LG_GPIO_BUSY, LG_BAD_EVENT_REQUEST):
+            consumer = self.lines.consumer(bcm) if self.lines is not None else None
+            holder = f" ({consumer})" if consumer else ""
+            return GpioBusy(f"{name} is in use by another program or driver{holder}")
+        if text == LG_BAD_PWM_FREQ:
+            return GpioUnsupported(
+                f"{name} cannot drive PWM at {settings.ENDRPI_PWM_FREQUENCY:g} Hz (ENDRPI_PWM_FREQUENCY): "
+                "lgpio's PWM runs at 0.1 to 10,000 Hz"
+            )
+        return GpioError(text)
+
     def read(self, bcm: int) -> PinState:
-        if self.lines is not None and bcm not in self._pins:
+        if self.lines is not None and bcm not in self._configured:
             return self.lines.read(bcm)
         try:
             pin = self._pin(bcm)
@@ -153,8 +295,10 @@ class Gpio:
                 raise GpioError(f"GPIO{bcm} is in use by another function ({function})")
             state = pin.state
             pull = pin.pull
-        except GPIOZeroError as error:
-            raise GpioError(f"Failed to read GPIO{bcm}: {error}") from error
+        except self.errors as error:
+            if isinstance(error, GpioError):
+                raise
+            raise self._failure(bcm, error) from error
         return PinState(
             function=function,
             state=None if state is None else float(state),
@@ -171,20 +315,10 @@ class Gpio:
             pin.function = "input"
             pin.pull = pull
             self._watch(pin, bcm)
-        except GPIOZeroError as error:
-            raise GpioError(f"Failed to configure GPIO{bcm} as an input: {error}") from error
-
-    def _watch(self, pin: Pin, bcm: int) -> None:
-        def changed(ticks: object, state: object) -> None:
-            _edge(bcm)
-
-        self._edge_callbacks[bcm] = changed
-        pin.edges = "both"
-        pin.when_changed = changed
-
-    def _unwatch(self, pin: Pin, bcm: int) -> None:
-        if self._edge_callbacks.pop(bcm, None) is not None:
-            pin.when_changed = None
+        except self.errors as error:
+            raise self._failure(bcm, error) from error
+        self._configured.add(bcm)
+        self._trim(pin)
 
     def set_output(self, bcm: int, state: float) -> None:
         """Drive ``state``: 0 or 1 as a digital level, anything between as a PWM duty cycle."""
@@ -200,34 +334,78 @@ class Gpio:
                 if pin.frequency is None:
                     pin.frequency = settings.ENDRPI_PWM_FREQUENCY
                 pin.state = state
-        except PinPWMUnsupported:
-            raise GpioUnsupported(f"GPIO{bcm} does not support PWM; use a state of 0 or 1") from None
-        except GPIOZeroError as error:
-            raise GpioError(f"Failed to drive GPIO{bcm}: {error}") from error
+        except self.errors as error:
+            raise self._failure(bcm, error) from error
+        self._configured.add(bcm)
+        self._trim(pin)
+
+    def release(self, bcm: int) -> None:
+        """Give ``bcm`` back as if the server had never configured it: not watched, not driven, not claimed.
+
+        On lgpio the line is freed as it stands (the kernel then shows it unused); a simulated pin
+        starts afresh. Nothing is driven low on the way.
+        """
+        with self._lock:
+            pin = self._pins.pop(bcm, None)
+            self._configured.discard(bcm)
+        if pin is None:
+            return
+        try:
+            self._unwatch(pin, bcm)
+            if pin.frequency is not None:
+                pin.frequency = None
+            if isinstance(self.factory, MockFactory):
+                pin.close()
+            else:
+                _lgpio_line_free(self.factory, bcm)
+            self.factory.pins.pop(pin.info, None)  # the next use makes (and claims) a new pin
+        except self.errors as error:
+            if isinstance(error, GpioError):
+                raise
+            raise self._failure(bcm, error) from error
+
+    def _watch(self, pin: Pin, bcm: int) -> None:
+        def changed(ticks: object, state: object) -> None:
+            _edge(bcm)
+
+        self._edge_callbacks[bcm] = changed
+        pin.edges = "both"
+        pin.when_changed = changed
+
+    def _unwatch(self, pin: Pin, bcm: int) -> None:
+        if self._edge_callbacks.pop(bcm, None) is not None:
+            pin.when_changed = None
+
+    def _trim(self, pin: Pin) -> None:
+        """Bound a simulated pin's history: a mock pin records every state it has been in (``states``),
+        which in a simulated server running for weeks would grow without end."""
+        if isinstance(pin, MockPin) and len(pin.states) > self.HISTORY:
+            del pin.states[: -self.HISTORY]
 
     def close(self) -> None:
         self.factory.close()
 
 
-class SimulatedPin(MockPWMPin):
-    """gpiozero's mock PWM pin with a bounded history.
+def _lgpio_line_free(factory: Factory, bcm: int) -> None:
+    """Free line ``bcm`` of an ``LGPIOFactory`` with lgpio's ``gpio_free``.
 
-    A mock pin records every state it has been in; in a simulated server that runs for weeks that
-    list would grow without end, so only the most recent changes are kept.
+    The one private name read here: gpiozero keeps lgpio's chip handle in ``LGPIOFactory._handle``
+    and has no public call that frees a single line. A gpiozero that renames it makes this raise
+    (and the guard test fail) rather than leave lines claimed without a word.
     """
-
-    HISTORY = 64
-
-    def _change_state(self, value: object) -> bool:
-        changed: bool = super()._change_state(value)
-        if len(self.states) > self.HISTORY:
-            del self.states[: -self.HISTORY]
-        return changed
+    handle = getattr(factory, "_handle", None)
+    lgpio = sys.modules.get("lgpio")
+    if not isinstance(handle, int) or lgpio is None:
+        raise GpioError(
+            f"cannot release GPIO{bcm}: {type(factory).__name__} has no lgpio chip handle in _handle "
+            "(gpiozero changed; see pins/hardware.py _lgpio_line_free)"
+        )
+    lgpio.gpio_free(handle, bcm)
 
 
 def simulated_gpio() -> Gpio:
     """Mock pins that can do PWM, as the server uses off a Raspberry Pi."""
-    return Gpio(MockFactory(pin_class=SimulatedPin), simulated=True)
+    return Gpio(MockFactory(pin_class=MockPWMPin), simulated=True)
 
 
 def is_raspberry_pi() -> bool:
@@ -235,21 +413,88 @@ def is_raspberry_pi() -> bool:
     return (read_board_model() or "").startswith("Raspberry Pi")
 
 
-def create_gpio(mode: str) -> Gpio:
+def _lgpio_factory(chip: HeaderChip) -> Factory:
+    from gpiozero.pins.lgpio import LGPIOFactory  # imports lgpio, which opens its notification pipe
+
+    factory: Factory = LGPIOFactory(chip=chip.number)
+    return factory
+
+
+def _without_real_gpio(mode: str, reason: str, error: BaseException) -> Gpio:
+    if mode == "real":
+        raise ImproperlyConfigured(f"ENDRPI_GPIO=real but the header's GPIO cannot be driven: {reason}") from error
+    logger.error("No GPIO on this Raspberry Pi can be driven (%s); simulating GPIO instead", reason)
+    return simulated_gpio()
+
+
+def create_gpio(mode: str, *, device: ChipDevice | None = None) -> Gpio:
     """Build the :class:`Gpio` for ``ENDRPI_GPIO`` mode ``auto``, ``mock`` or ``real``."""
     if mode == "mock" or (mode == "auto" and not is_raspberry_pi()):
         return simulated_gpio()
-    from gpiozero import Device
-
+    device = device or GpioChipDevice()
+    chip = find_header_chip(device)
     try:
-        factory = Device._default_pin_factory()
-    except GPIOZeroError as error:
-        if mode == "real":
-            raise ImproperlyConfigured(f"ENDRPI_GPIO=real but no GPIO pin factory loads: {error}") from error
-        logger.error("No GPIO pin factory loads on this Raspberry Pi (%s); simulating GPIO instead", error)
-        return simulated_gpio()
-    chip = getattr(factory, "chip", 0)
-    return Gpio(factory, simulated=False, lines=KernelLines(host_path(f"dev/gpiochip{chip}"), GpioChipDevice()))
+        if chip is None:
+            raise GpioError(f"no gpiochip labelled {', '.join(HEADER_CHIP_LABELS)} under {host_path('dev')}")
+        factory = _lgpio_factory(chip)
+    except pin_library_errors() as error:  # gpiozero's, lgpio's own (once loaded), OSError
+        return _without_real_gpio(mode, library_error_text(error), error)
+    except ImportError as error:  # no lgpio here
+        return _without_real_gpio(mode, library_error_text(error), error)
+    return Gpio(factory, simulated=False, lines=KernelLines(chip.path, device), chip=chip)
+
+
+@dataclass(frozen=True)
+class GpioDescription:
+    """Which pin factory drives (or would drive) the pins, and the header's gpiochip, for a bug report."""
+
+    mode: str  # ENDRPI_GPIO
+    factory: str  # "LGPIOFactory", "MockFactory"
+    simulated: bool
+    in_use: bool  # this process has chosen it; otherwise it is what a server here would choose
+    chip_label: str | None
+    chip_path: str | None
+    problem: str | None  # why real GPIO would not be driven, on a Raspberry Pi
+
+
+def gpio_describe() -> GpioDescription:
+    """Describe the GPIO without creating it when this process has none: nothing claimed, nothing written.
+
+    (Importing lgpio opens a notification pipe in the working directory, so it is only looked for.)
+    """
+    mode = str(settings.ENDRPI_GPIO)
+    gpio = _gpio
+    if gpio is not None:
+        chip = gpio.chip
+        return GpioDescription(
+            mode=mode,
+            factory=gpio.factory_name,
+            simulated=gpio.simulated,
+            in_use=True,
+            chip_label=chip.label if chip else None,
+            chip_path=str(chip.path) if chip else None,
+            problem=None,
+        )
+    pi = is_raspberry_pi()
+    found = find_header_chip(GpioChipDevice()) if pi or mode == "real" else None
+    problem: str | None = None
+    if mode != "mock" and (pi or mode == "real"):
+        if found is None:
+            problem = (
+                f"no gpiochip labelled {', '.join(HEADER_CHIP_LABELS)} under {host_path('dev')} (or no permission)"
+            )
+        elif importlib.util.find_spec("lgpio") is None:
+            problem = "the lgpio module is not installed"
+    real = mode != "mock" and (pi or mode == "real") and problem is None
+    return GpioDescription(
+        mode=mode,
+        factory="LGPIOFactory" if real else "MockFactory",
+        simulated=not real,
+        in_use=False,
+        chip_label=found.label if found else None,
+        chip_path=str(found.path) if found else None,
+        problem=problem,
+    )
 
 
 _gpio: Gpio | None = None
@@ -266,7 +511,8 @@ def get_gpio() -> Gpio:
                 if gpio.simulated:
                     logger.warning("GPIO is simulated: no Raspberry Pi GPIO here, pins are gpiozero mock pins")
                 else:
-                    logger.info("GPIO uses %s", type(gpio.factory).__name__)
+                    assert gpio.chip is not None
+                    logger.info("GPIO uses %s on %s (%s)", gpio.factory_name, gpio.chip.path, gpio.chip.label)
                 _gpio = gpio
     return _gpio
 

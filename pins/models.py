@@ -1,7 +1,8 @@
 """Per-pin settings an operator keeps in the admin: a label, a write lock, a saved configuration.
 
-The saved configuration is checked by the same serializer that checks REST and WebSocket updates,
-so the admin refuses exactly what the API refuses (INPUT needs a pull, OUTPUT needs a state).
+The saved configuration is checked by the same rules (:mod:`pins.rules`) as REST and WebSocket
+updates, so the admin refuses exactly what the API refuses (INPUT needs a pull, OUTPUT needs a
+state, GPIO2/GPIO3 have fixed pull-ups).
 """
 
 from __future__ import annotations
@@ -10,18 +11,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from endrpi_project.api.errors import validation_message
-from pins import parsers
+from pins import naming, rules
 from pins.configuration import PinChange
-from pins.serializers import PinConfigurationSerializer
 
 
 class PinSetting(models.Model):
     pin = models.PositiveSmallIntegerField(
         "pin",
         unique=True,
-        choices=[(bcm, parsers.pin_name(bcm)) for bcm in parsers.USER_GPIOS],
-        validators=[MinValueValidator(parsers.USER_GPIOS[0]), MaxValueValidator(parsers.USER_GPIOS[-1])],
+        choices=[(bcm, naming.pin_name(bcm)) for bcm in naming.USER_GPIOS],
+        validators=[MinValueValidator(naming.USER_GPIOS[0]), MaxValueValidator(naming.USER_GPIOS[-1])],
         help_text="The header GPIO, by BCM number.",
     )
     label = models.CharField(
@@ -34,7 +33,7 @@ class PinSetting(models.Model):
     io = models.CharField(
         "saved io",
         max_length=6,
-        choices=[("INPUT", "INPUT"), ("OUTPUT", "OUTPUT")],
+        choices=[(io, io) for io in rules.IO_CHOICES],
         blank=True,
         help_text="Configuration applied when the server starts; leave empty to leave the pin as it is.",
     )
@@ -48,7 +47,7 @@ class PinSetting(models.Model):
     pull = models.CharField(
         "saved pull",
         max_length=8,
-        choices=[("FLOATING", "FLOATING"), ("UP", "UP"), ("DOWN", "DOWN")],
+        choices=[(pull, pull) for pull in rules.PULL_CHOICES],
         blank=True,
         help_text="For INPUT: FLOATING, UP or DOWN.",
     )
@@ -58,7 +57,7 @@ class PinSetting(models.Model):
         verbose_name = "pin setting"
 
     def __str__(self) -> str:
-        name = parsers.pin_name(self.pin)
+        name = naming.pin_name(self.pin)
         return f"{name} ({self.label})" if self.label else name
 
     def saved_change(self) -> PinChange | None:
@@ -70,11 +69,18 @@ class PinSetting(models.Model):
             if self.state is not None or self.pull:
                 raise ValidationError("Choose a saved io for the saved state or pull, or clear them")
             return None
-        values = {"io": self.io, "state": self.state, "pull": self.pull or None}
-        serializer = PinConfigurationSerializer(data={key: value for key, value in values.items() if value is not None})
-        if not serializer.is_valid():
-            raise ValidationError(validation_message(serializer.errors))
-        change: PinChange = serializer.validated_data
+        # Saved values edited outside the admin are checked here too: this runs at every start-up.
+        if self.io not in rules.IO_CHOICES:
+            raise ValidationError(f'io: "{self.io}" is not a valid choice.')
+        if self.pull and self.pull not in rules.PULL_CHOICES:
+            raise ValidationError(f'pull: "{self.pull}" is not a valid choice.')
+        if self.state is not None and not 0.0 <= self.state <= 1.0:
+            raise ValidationError("state: A number between 0 and 1 is required (0 = low, 1 = high).")
+        try:
+            change = rules.change_from(io=self.io, state=self.state, pull=self.pull or None)  # type: ignore[arg-type]
+            rules.change_check(pin=self.pin, change=change)
+        except rules.RuleBroken as error:
+            raise ValidationError(error.message) from None
         return change
 
     def clean(self) -> None:

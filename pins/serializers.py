@@ -1,20 +1,21 @@
-"""How pins look on the wire, once, for REST and WebSocket alike.
+"""How pins look on the wire, once, for REST, WebSocket and push alike.
 
-Input is validated here, including the one rule of a pin update: INPUT needs a ``pull`` (its
-``state`` is ignored) and OUTPUT needs a ``state`` (its ``pull`` is ignored). Pin names are resolved
-here too, so every edge reports an unknown pin the same way, naming it.
+Input is checked here with :mod:`pins.rules` (INPUT needs a ``pull``, OUTPUT a ``state``) and pin
+names are resolved with :mod:`pins.naming`, so every edge reports a bad change or an unknown pin the
+same way. :func:`pin_configurations_wire` is the one function that turns pins into their wire form.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import serializers
 
-from endrpi_project.api.errors import NotFound
+from endrpi_project.api.representation import representer
 from endrpi_project.push.topics import TopicParams
-from pins import services
-from pins.configuration import InputChange, OutputChange, PinChange, PinConfiguration
+from pins import naming, rules
+from pins.configuration import PinChange, PinConfiguration
 
 
 class StateField(serializers.FloatField):
@@ -31,7 +32,7 @@ class StateField(serializers.FloatField):
 class PinConfigurationSerializer(serializers.Serializer[Any]):
     """A pin's configuration; as input, one pin's requested change."""
 
-    io = serializers.ChoiceField(choices=["INPUT", "OUTPUT"], help_text="INPUT or OUTPUT")
+    io = serializers.ChoiceField(choices=rules.IO_CHOICES, help_text="INPUT or OUTPUT")
     state = StateField(
         required=False,
         allow_null=True,
@@ -40,10 +41,11 @@ class PinConfigurationSerializer(serializers.Serializer[Any]):
         help_text="0.0 or 1.0 for a digital pin, a PWM duty cycle in between. Required for OUTPUT.",
     )
     pull = serializers.ChoiceField(
-        choices=["FLOATING", "UP", "DOWN"],
+        choices=rules.PULL_CHOICES,
         required=False,
         allow_null=True,
-        help_text="FLOATING, UP or DOWN. Required for INPUT.",
+        help_text="FLOATING, UP or DOWN. Required for INPUT. Read as null when unknown: the kernel keeps no "
+        "pull for a pin nobody has claimed. GPIO2 and GPIO3 have fixed pull-ups: UP only.",
     )
     # A declared field named like Field.label: the serializer metaclass moves it into ``fields``.
     label = serializers.CharField(  # type: ignore[assignment]
@@ -51,18 +53,30 @@ class PinConfigurationSerializer(serializers.Serializer[Any]):
         allow_null=True,
         help_text="The operator's name for the pin, set in the admin (null when unset). Ignored in updates.",
     )
+    usedBy = serializers.CharField(
+        read_only=True,
+        required=False,
+        help_text="Present only when another driver or program holds the pin: the kernel's name for it, e.g. "
+        '"spi0 CS0" ("unknown" when it gives none). Ignored in updates.',
+    )
 
     def validate(self, attrs: dict[str, Any]) -> PinChange:
-        if attrs["io"] == "INPUT":
-            if attrs.get("pull") is None:
-                raise serializers.ValidationError("No pull specified for input pin configuration")
-            return InputChange(pull=attrs["pull"])
-        if attrs.get("state") is None:
-            raise serializers.ValidationError("No state specified for output pin configuration")
-        return OutputChange(state=attrs["state"])
+        try:
+            return rules.change_from(io=attrs["io"], state=attrs.get("state"), pull=attrs.get("pull"))
+        except rules.RuleBroken as error:
+            raise serializers.ValidationError(error.message) from None
 
     def to_representation(self, instance: PinConfiguration) -> dict[str, Any]:
-        return {"io": instance.io, "state": instance.state, "pull": instance.pull, "label": instance.label}
+        wire = {"io": instance.io, "state": instance.state, "pull": instance.pull, "label": instance.label}
+        if instance.used_by is not None:
+            wire["usedBy"] = instance.used_by
+        return wire
+
+
+def pin_configurations_wire(configurations: Mapping[str, PinConfiguration]) -> dict[str, Any]:
+    """A PinConfigurationMap as JSON-ready data: what REST, WebSocket replies and push messages carry."""
+    represent = representer(PinConfigurationSerializer)
+    return {name: represent(configuration) for name, configuration in configurations.items()}
 
 
 # A request names at most this many pins. There are 26 user GPIOs; the rest leaves room for a client
@@ -71,10 +85,10 @@ MAX_PINS_PER_MESSAGE = 64
 
 
 def _resolve(name: str) -> int:
-    try:
-        return services.pin_resolve(name=name)
-    except NotFound as error:
-        raise serializers.ValidationError(error.message) from None
+    bcm = naming.parse_pin(name)
+    if bcm is None:
+        raise serializers.ValidationError(naming.unknown_pin_message(name))
+    return bcm
 
 
 class PinNameListField(serializers.ListField):
@@ -115,7 +129,7 @@ class PinChangeMapField(serializers.DictField):
         super().__init__(child=PinConfigurationSerializer(), allow_empty=False, **kwargs)
 
     default_error_messages = {
-        "empty": "At least one pin id and pin configuration must be supplied",
+        "empty": rules.NO_PINS,
         "too_many": f"Too many pins: at most {MAX_PINS_PER_MESSAGE} in one request",
     }
 
@@ -133,7 +147,7 @@ class PinChangeMapField(serializers.DictField):
                 errors[str(name)] = error.detail
                 continue
             if pin in pins.values():
-                errors[str(name)] = [f"names the same pin as another entry (GPIO{pin})"]
+                errors[str(name)] = [f"names the same pin as another entry ({naming.pin_name(pin)})"]
             pins[name] = pin
         if errors:
             raise serializers.ValidationError(errors)

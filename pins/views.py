@@ -9,7 +9,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from endrpi_project.api.representation import representer
 from endrpi_project.api.serializers import MessageSerializer, error_responses
 from pins import serializers, services
 
@@ -40,9 +39,7 @@ class PinListView(APIView):
         tags=["pins"],
     )
     def get(self, request: Request) -> Response:
-        configurations = services.pin_configurations_read()
-        represent = representer(serializers.PinConfigurationSerializer)
-        return Response({name: represent(config) for name, config in configurations.items()})
+        return Response(serializers.pin_configurations_wire(services.pin_configurations_read()))
 
 
 class PinDetailView(APIView):

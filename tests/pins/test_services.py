@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from endrpi_project.api.errors import InvalidRequest, NotFound, ReadingFailed
@@ -93,41 +91,9 @@ def test_pwm_on_a_pin_without_pwm_is_a_clear_client_error(gpio, monkeypatch):
         no_pwm.close()
 
 
-def test_concurrent_updates_of_one_pin_are_serialised(gpio, monkeypatch):
-    """Two batches never interleave: each sees the pins as the previous batch left them."""
-    inside = threading.Event()
-    release = threading.Event()
-    overlaps: list[bool] = []
-    active = threading.Semaphore(1)
-    real_set_output = gpio.set_output
-
-    def slow_set_output(bcm: int, state: float) -> None:
-        acquired = active.acquire(blocking=False)
-        overlaps.append(not acquired)
-        inside.set()
-        release.wait(timeout=1)
-        real_set_output(bcm, state)
-        if acquired:
-            active.release()
-
-    monkeypatch.setattr(gpio, "set_output", slow_set_output)
-    threads = [
-        threading.Thread(target=services.pin_configurations_update, kwargs={"changes": {17: OutputChange(state=s)}})
-        for s in (0.0, 1.0)
-    ]
-    for thread in threads:
-        thread.start()
-    inside.wait(timeout=1)
-    release.set()
-    for thread in threads:
-        thread.join(timeout=5)
-    assert overlaps == [False, False]
-
-
 def test_a_simulated_pin_keeps_a_bounded_history(gpio):
     for index in range(500):
         services.pin_configurations_update(changes={17: OutputChange(state=float(index % 2))})
     pin = gpio.factory.pin(17)
-    assert len(pin.states) <= pin.HISTORY
-    assert len(pin.states) == pin.HISTORY
+    assert len(pin.states) == gpio.HISTORY
     assert services.pin_configuration_read(pin=17).state == 1.0

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from pins import parsers
+from pins import naming
 
 
 @pytest.mark.parametrize(
@@ -25,7 +25,7 @@ from pins import parsers
     ],
 )
 def test_it_resolves_the_names_gpiozero_uses(name, bcm):
-    assert parsers.parse_pin(name) == bcm
+    assert naming.parse_pin(name) == bcm
 
 
 @pytest.mark.parametrize(
@@ -36,13 +36,13 @@ def test_it_resolves_the_names_gpiozero_uses(name, bcm):
     ],
 )
 def test_pins_that_are_not_user_gpios_are_not_pins(name):
-    assert parsers.parse_pin(name) is None
+    assert naming.parse_pin(name) is None
 
 
 def test_every_header_gpio_is_a_pin():
-    assert tuple(range(2, 28)) == parsers.USER_GPIOS
-    assert len(parsers.HEADER_TO_BCM) == 26
-    assert sorted(parsers.HEADER_TO_BCM.values()) == list(parsers.USER_GPIOS)
+    assert tuple(range(2, 28)) == naming.USER_GPIOS
+    assert len(naming.HEADER_TO_BCM) == 26
+    assert sorted(naming.HEADER_TO_BCM.values()) == list(naming.USER_GPIOS)
 
 
 def test_every_name_gpiozero_gives_a_user_gpio_resolves_to_it():
@@ -54,7 +54,7 @@ def test_every_name_gpiozero_gives_a_user_gpio_resolves_to_it():
                 continue
             bcm = int(info.name.removeprefix("GPIO"))
             for name in info.names:
-                expected = bcm if bcm in parsers.USER_GPIOS else None
-                assert parsers.parse_pin(name) == expected, name
+                expected = bcm if bcm in naming.USER_GPIOS else None
+                assert naming.parse_pin(name) == expected, name
     finally:
         factory.close()
