@@ -444,6 +444,16 @@ def create_gpio(mode: str, *, device: ChipDevice | None = None) -> Gpio:
     return Gpio(factory, simulated=False, lines=KernelLines(chip.path, device), chip=chip)
 
 
+def _lgpio_installed() -> bool:
+    """Whether lgpio could be imported, without importing it."""
+    if "lgpio" in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec("lgpio") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 @dataclass(frozen=True)
 class GpioDescription:
     """Which pin factory drives (or would drive) the pins, and the header's gpiochip, for a bug report."""
@@ -483,7 +493,7 @@ def gpio_describe() -> GpioDescription:
             problem = (
                 f"no gpiochip labelled {', '.join(HEADER_CHIP_LABELS)} under {host_path('dev')} (or no permission)"
             )
-        elif importlib.util.find_spec("lgpio") is None:
+        elif not _lgpio_installed():
             problem = "the lgpio module is not installed"
     real = mode != "mock" and (pi or mode == "real") and problem is None
     return GpioDescription(
