@@ -134,7 +134,6 @@ def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
     return groups
 
 
-@pytest.mark.xfail(strict=True, reason="pins: services -> events -> serializers -> services, being untangled")
 def test_no_module_imports_itself_back_through_others():
     loops = [group for group in strongly_connected(import_graph()) if len(group) > 1]
     assert loops == []

@@ -146,7 +146,7 @@ def fake_lgpio(chip: FakeChip) -> Any:
     module.SET_PULL_NONE = 128
     module.RISING_EDGE, module.FALLING_EDGE, module.BOTH_EDGES = 1, 2, 3
 
-    class error(Exception):  # noqa: N801  (lgpio's own name)
+    class error(Exception):
         """lgpio_extra.py ``error``: the text in ``value``; ``str()`` is its ``repr``."""
 
         def __init__(self, value: str) -> None:
@@ -188,12 +188,12 @@ def fake_lgpio(chip: FakeChip) -> Any:
         module.calls.append(("gpiochip_open", number))
         return 1 | (number << 16)
 
-    def gpio_claim_input(handle: int, gpio: int, lFlags: int = 0) -> int:  # noqa: N803
+    def gpio_claim_input(handle: int, gpio: int, lFlags: int = 0) -> int:
         module.calls.append(("gpio_claim_input", gpio, lFlags))
         claim(gpio, "input", lFlags)
         return 0
 
-    def gpio_claim_output(handle: int, gpio: int, level: int = 0, lFlags: int = 0) -> int:  # noqa: N803
+    def gpio_claim_output(handle: int, gpio: int, level: int = 0, lFlags: int = 0) -> int:
         module.calls.append(("gpio_claim_output", gpio, level, lFlags))
         was_output = module.modes.get(gpio) == "output"
         claim(gpio, "output", lFlags)
@@ -254,7 +254,7 @@ def fake_lgpio(chip: FakeChip) -> Any:
             claim(gpio, "output", 0)  # xSetAsPwm sets the line as an output first
         return 19  # lgTxPulse: the room left in the PWM queue
 
-    def gpio_claim_alert(handle: int, gpio: int, eFlags: int, lFlags: int = 0, notify_handle: Any = None) -> int:  # noqa: N803
+    def gpio_claim_alert(handle: int, gpio: int, eFlags: int, lFlags: int = 0, notify_handle: Any = None) -> int:
         module.calls.append(("gpio_claim_alert", gpio, eFlags, lFlags))
         check(gpio)
         free(gpio)
@@ -270,8 +270,8 @@ def fake_lgpio(chip: FakeChip) -> Any:
             module.callbacks.pop(self.gpio, None)
 
     def callback(handle: int, gpio: int, edge: int = 1, func: Any = None) -> Callback:
-        module.callbacks[gpio] = Callback(gpio, func)
-        return module.callbacks[gpio]
+        made = module.callbacks[gpio] = Callback(gpio, func)
+        return made
 
     def gpiochip_close(handle: int) -> int:
         for gpio in list(module.modes):

@@ -271,7 +271,8 @@ def test_an_early_pi_5_kernel_has_the_header_at_gpiochip4(host_root, lgpio, chip
     gpio = hardware.create_gpio("real", device=FakeDevices(*chips, header))
     try:
         assert gpio.chip == HeaderChip(path=header.path, label="pinctrl-rp1", number=4)
-        assert gpio.lines is not None and gpio.lines.path == header.path
+        assert gpio.lines is not None
+        assert gpio.lines.path == header.path
         assert ("gpiochip_open", 4) in lgpio.calls
     finally:
         gpio.close()
@@ -295,7 +296,8 @@ def test_a_pi_4_header_is_labelled_pinctrl_bcm2711(host_root, lgpio):
     host_root.write("proc/device-tree/model", "Raspberry Pi 4 Model B Rev 1.4\0")
     gpio = hardware.create_gpio("auto", device=FakeDevices(expander, header))
     try:
-        assert gpio.chip is not None and gpio.chip.label == "pinctrl-bcm2711"
+        assert gpio.chip is not None
+        assert gpio.chip.label == "pinctrl-bcm2711"
     finally:
         gpio.close()
 

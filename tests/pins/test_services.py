@@ -97,3 +97,77 @@ def test_a_simulated_pin_keeps_a_bounded_history(gpio):
     pin = gpio.factory.pin(17)
     assert len(pin.states) == gpio.HISTORY
     assert services.pin_configuration_read(pin=17).state == 1.0
+
+
+def test_a_failed_batch_releases_a_pin_the_server_had_not_configured(gpio, monkeypatch):
+    """Not left claimed and not driven low: a simulated pin starts afresh, as if never touched."""
+    gpio.factory.pin(27).drive_high()  # an input someone drives high; the server has not configured it
+    real_set_output = gpio.set_output
+
+    def failing_set_output(bcm: int, state: float) -> None:
+        if bcm == 6:
+            raise GpioError("GPIO6 is busy")
+        real_set_output(bcm, state)
+
+    monkeypatch.setattr(gpio, "set_output", failing_set_output)
+    with pytest.raises(ReadingFailed, match="GPIO6"):
+        services.pin_configurations_update(changes={27: OutputChange(state=0.0), 6: OutputChange(state=1.0)})
+    assert not gpio.is_configured(27)
+    assert services.pin_configuration_read(pin=27) == PinConfiguration(io="INPUT", state=0.0, pull="FLOATING")
+    assert gpio.factory.pin(27).function == "input"
+
+
+def test_any_failure_inside_a_batch_rolls_it_back(gpio, monkeypatch):
+    services.pin_configurations_update(changes={5: OutputChange(state=1.0)})
+    real_set_input = gpio.set_input
+
+    def broken_set_input(bcm: int, pull: str) -> None:
+        raise RuntimeError("a pin library failed in a way nobody expected")
+
+    monkeypatch.setattr(gpio, "set_input", broken_set_input)
+    with pytest.raises(RuntimeError):
+        services.pin_configurations_update(changes={5: OutputChange(state=0.0), 6: InputChange(pull="UP")})
+    monkeypatch.setattr(gpio, "set_input", real_set_input)
+    assert services.pin_configuration_read(pin=5).state == 1.0
+
+
+@pytest.mark.parametrize("pin", [2, 3])
+@pytest.mark.parametrize("pull", ["FLOATING", "DOWN"])
+def test_a_pull_the_board_rules_out_is_a_client_error_and_changes_nothing(pin, pull):
+    with pytest.raises(InvalidRequest) as raised:
+        services.pin_configurations_update(changes={17: OutputChange(state=1.0), pin: InputChange(pull=pull)})
+    assert raised.value.message == (
+        f"GPIO{pin} has a fixed pull-up resistor on the board, so an input there can only have pull UP (not {pull})"
+    )
+    assert services.pin_configuration_read(pin=17).io == "INPUT"
+
+
+def test_gpio2_and_gpio3_take_pull_up():
+    services.pin_configurations_update(changes={2: InputChange(pull="UP")})
+    assert services.pin_configuration_read(pin=2) == PinConfiguration(io="INPUT", state=1.0, pull="UP")
+
+
+def test_the_header_says_which_pulls_each_gpio_can_have():
+    header = {pin.name: pin for pin in services.pins_header()}
+    assert len(services.pins_header()) == 40
+    assert header["GPIO2"].pulls == ("UP",)
+    assert header["GPIO3"].pulls == ("UP",)
+    assert header["GPIO17"].pulls == ("FLOATING", "UP", "DOWN")
+    assert header["GND"].pulls == ()
+    physical, name, bcm = header["GPIO17"][:3]
+    assert (physical, name, bcm) == (11, "GPIO17", 17), "still indexable as (physical, name, bcm)"
+
+
+def test_the_fixed_pulls_are_gpiozeros_own_board_data():
+    from gpiozero.pins.mock import MockFactory
+
+    from pins import rules
+
+    for revision in ("a02082", "c03114", "d04170"):  # a Pi 3 B, a Pi 4 B, a Pi 5 B
+        header = MockFactory(revision=revision).board_info.headers["J8"]
+        fixed = {
+            int(info.name[4:]): info.pull.upper()
+            for info in header.pins.values()
+            if info.pull and info.name.startswith("GPIO")
+        }
+        assert fixed == rules.FIXED_PULLS, revision

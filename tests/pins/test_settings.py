@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.core.exceptions import ValidationError
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import OperationalError
 from gpiozero.pins.mock import MockFactory
 
@@ -189,3 +194,106 @@ def test_without_its_table_reads_answer_without_labels_and_updates_are_refused(c
     assert response.json() == {
         "message": "Failed to read the pin settings (run manage.py migrate?): no such table: pins_pinsetting"
     }
+
+
+def test_a_lock_set_by_another_process_holds_at_the_very_next_write():
+    """``QuerySet.update`` sends no signal: as if ``manage.py shell`` or a second server had set it."""
+    services.pin_settings_forget()
+    PinSetting.objects.create(pin=17, label="Relay")
+    services.pin_configurations_read()  # the settings are now in memory, unlocked
+    PinSetting.objects.filter(pin=17).update(locked=True)
+    with pytest.raises(Conflict, match=r"^GPIO17 is locked"):
+        services.pin_configurations_update(changes={17: OutputChange(state=1.0)})
+    assert services.pin_configuration_read(pin=17).io == "INPUT"
+
+
+def test_a_label_changed_by_another_process_shows_once_the_settings_are_stale(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr("pins.services.time.monotonic", lambda: clock[0])
+    services.pin_settings_forget()
+    PinSetting.objects.create(pin=4, label="Door")
+    assert services.pin_label(pin=4) == "Door"
+    PinSetting.objects.filter(pin=4).update(label="Back door")
+    assert services.pin_label(pin=4) == "Door", "kept in memory for a moment"
+    assert services.pin_configurations_read_now(pins=[4]) == {"GPIO4": services.pin_configuration_read(pin=4)}
+    assert services.pin_configuration_read(pin=4).label == "Door"
+    clock[0] += services.SETTINGS_TTL + 0.01
+    assert services.pin_configurations_read_now(pins=[4]) is None, "stale: the event loop does not query"
+    assert services.pin_label(pin=4) == "Back door"
+    now = services.pin_configurations_read_now(pins=[4])
+    assert now is not None
+    assert now["GPIO4"].label == "Back door"
+
+
+def test_every_write_reads_the_settings_afresh_and_reads_do_not(django_assert_num_queries):
+    services.pin_settings_forget()
+    PinSetting.objects.create(pin=4, label="Door")
+    services.pin_configurations_read()
+    with django_assert_num_queries(0):
+        services.pin_configurations_read()
+    with django_assert_num_queries(1):
+        services.pin_configurations_update(changes={5: OutputChange(state=1.0)})
+
+
+def test_the_admin_refuses_a_pull_the_board_rules_out():
+    with pytest.raises(ValidationError) as raised:
+        PinSetting(pin=3, io="INPUT", pull="FLOATING").full_clean()
+    assert raised.value.messages == [
+        "GPIO3 has a fixed pull-up resistor on the board, so an input there can only have pull UP (not FLOATING)"
+    ]
+    PinSetting(pin=3, io="INPUT", pull="UP").full_clean()
+
+
+def test_a_pull_the_board_rules_out_is_a_400_message(client):
+    response = put(client, "/pins/GPIO2", {"io": "INPUT", "pull": "FLOATING"})
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "GPIO2 has a fixed pull-up resistor on the board, so an input there can only have pull UP (not FLOATING)"
+    )
+
+
+async def test_a_pull_the_board_rules_out_is_an_error_envelope():
+    async with websocket() as client:
+        reply = await client.request("UPDATE_PIN_CONFIGURATIONS", {"pins": {"GPIO3": {"io": "INPUT", "pull": "DOWN"}}})
+    assert reply["success"] is False
+    assert (
+        reply["error"]
+        == "GPIO3 has a fixed pull-up resistor on the board, so an input there can only have pull UP (not DOWN)"
+    )
+
+
+@pytest.mark.parametrize("frequency", [0.05, 10_000.5, 20_000.0, float("nan"), float("inf"), -1.0])
+def test_a_pwm_frequency_lgpio_cannot_drive_stops_django_from_starting(frequency, settings):
+    settings.ENDRPI_PWM_FREQUENCY = frequency
+    with pytest.raises(ImproperlyConfigured, match=r"^ENDRPI_PWM_FREQUENCY must be between 0\.1 and 10,000 Hz"):
+        apps.get_app_config("pins").ready()
+
+
+@pytest.mark.slow
+def test_the_server_does_not_start_with_a_pwm_frequency_lgpio_cannot_drive():
+    """On any machine: simulated pins included (this one has no Raspberry Pi GPIO)."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "endrpi_project.settings", "ENDRPI_PWM_FREQUENCY": "20000"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode != 0
+    assert "ENDRPI_PWM_FREQUENCY must be between 0.1 and 10,000 Hz" in result.stderr
+
+
+@pytest.mark.parametrize("frequency", [0.1, 100.0, 10_000.0])
+def test_pwm_frequencies_lgpio_can_drive_pass(frequency):
+    from pins import rules
+
+    assert rules.pwm_frequency_problem(frequency) is None
+
+
+def test_the_pwm_check_names_the_setting_and_its_range():
+    from pins import rules
+
+    assert rules.pwm_frequency_problem(20_000.0) == (
+        "ENDRPI_PWM_FREQUENCY must be between 0.1 and 10,000 Hz (the range lgpio's PWM can drive), not 20000"
+    )
