@@ -112,6 +112,16 @@ def test_used_by_is_on_the_wire_for_rest_only_when_a_line_is_in_use(real_gpio, c
     assert every_pin["GPIO17"] == {"io": "INPUT", "state": None, "pull": None, "label": None}
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_used_by_is_on_the_wire_for_websocket_replies_and_push_alike(real_gpio):
+    spi = {"io": "OUTPUT", "state": None, "pull": None, "label": None, "usedBy": "spi0 CS0"}
+    async with websocket() as client:
+        reply = await client.request("READ_PIN_CONFIGURATIONS", {"pins": ["GPIO8", "GPIO17"]})
+        assert reply["data"] == {"GPIO8": spi, "GPIO17": {"io": "INPUT", "state": None, "pull": None, "label": None}}
+        subscribed = await client.request("SUBSCRIBE", {"topic": "PINS", "pins": ["GPIO8"]})
+        assert subscribed["data"]["current"] == {"GPIO8": spi}
+
+
 def test_a_configured_pin_stays_claimed_and_reads_its_real_level(real_gpio, lgpio, chip):
     services.pin_configurations_update(changes={17: OutputChange(state=1.0)})
     assert claims(lgpio) == {17: "output"}
