@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from endrpi_project.api.representation import representer
 from endrpi_project.push.topics import TopicParams
@@ -27,6 +28,18 @@ class StateField(serializers.FloatField):
         if isinstance(data, (bool, str)):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class UsedByField(serializers.CharField):
+    """A response-only field that responses may leave out.
+
+    Ignored in updates (its value is never read), but not declared ``read_only``: drf-spectacular
+    makes every read-only field required in responses, and ``usedBy`` is only there when a line is
+    in use, so older clients and exact comparisons see the same map as before.
+    """
+
+    def get_value(self, dictionary: Any) -> Any:
+        return empty
 
 
 class PinConfigurationSerializer(serializers.Serializer[Any]):
@@ -53,9 +66,9 @@ class PinConfigurationSerializer(serializers.Serializer[Any]):
         allow_null=True,
         help_text="The operator's name for the pin, set in the admin (null when unset). Ignored in updates.",
     )
-    usedBy = serializers.CharField(
-        read_only=True,
+    usedBy = UsedByField(
         required=False,
+        allow_null=True,
         help_text="Present only when another driver or program holds the pin: the kernel's name for it, e.g. "
         '"spi0 CS0" ("unknown" when it gives none). Ignored in updates.',
     )

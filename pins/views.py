@@ -47,6 +47,8 @@ class PinDetailView(APIView):
 
     PUT `{"io": "OUTPUT", "state": 1.0}` drives an output; PUT `{"io": "INPUT", "pull": "UP"}`
     makes an input. INPUT needs a pull (state is ignored); OUTPUT needs a state (pull is ignored).
+    GPIO2 and GPIO3 have fixed pull-ups on the board, so an input there takes pull UP only (400
+    otherwise); a pin another program or a kernel driver holds answers 409, naming the holder.
     """
 
     serializer_class = serializers.PinConfigurationSerializer

@@ -45,10 +45,15 @@ def test_a_label_is_returned_with_the_pin_configuration(client):
     assert every_pin["GPIO27"]["label"] is None
 
 
-def test_a_label_sent_in_an_update_is_ignored(client):
-    response = put(client, "/pins/GPIO17", {"io": "OUTPUT", "state": 1, "label": "Sneaky"})
+def test_a_label_or_used_by_sent_in_an_update_is_ignored(client):
+    response = put(client, "/pins/GPIO17", {"io": "OUTPUT", "state": 1, "label": "Sneaky", "usedBy": "me"})
     assert response.status_code == 200
-    assert client.get("/pins/GPIO17", HTTP_ACCEPT="application/json").json()["label"] is None
+    assert client.get("/pins/GPIO17", HTTP_ACCEPT="application/json").json() == {
+        "io": "OUTPUT",
+        "state": 1.0,
+        "pull": "FLOATING",
+        "label": None,
+    }
 
 
 def test_a_changed_label_is_seen_without_a_restart(client):
