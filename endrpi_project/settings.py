@@ -10,13 +10,18 @@ import secrets
 from pathlib import Path
 
 from endrpi_project.env import (
+    SettingError,
     env_bool,
     env_choice,
     env_float,
+    env_host,
+    env_host_patterns,
     env_int,
     env_list,
     env_path,
+    env_port,
     env_str,
+    env_writable,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -34,17 +39,32 @@ def _secret_key() -> str:
     try:
         return key_file.read_text().strip()
     except FileNotFoundError:
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        env_writable("ENDRPI_DATA_DIR", key_file, what="its secret_key file (or set ENDRPI_SECRET_KEY)")
         key = secrets.token_urlsafe(50)
-        key_file.write_text(key)
-        key_file.chmod(0o600)
+        try:
+            key_file.write_text(key)
+            key_file.chmod(0o600)
+        except OSError as error:
+            raise SettingError(
+                f"ENDRPI_DATA_DIR must be a directory the server can write; cannot create {key_file} "
+                f"({error.strerror}), or set ENDRPI_SECRET_KEY"
+            ) from None
         return key
+    except OSError as error:
+        raise SettingError(
+            f"ENDRPI_DATA_DIR must be a directory the server can read and write; cannot read {key_file} "
+            f"({error.strerror})"
+        ) from None
 
 
 SECRET_KEY = _secret_key()
 
-# A Pi is reached by whatever name or address the LAN gives it, so every host is accepted by default.
-ALLOWED_HOSTS = env_list("ENDRPI_ALLOWED_HOSTS", ["*"])
+# The names the server answers to besides IP addresses, localhost and this machine's own name (with
+# and without .local), which always work: Endrpi's host rule (endrpi_project.access.origins) applies
+# them to HTTP and WebSocket alike and refuses any other name (DNS rebinding). Django's own check is
+# left open because it cannot say "any IP address".
+ENDRPI_ALLOWED_HOSTS = env_host_patterns("ENDRPI_ALLOWED_HOSTS", [])
+ALLOWED_HOSTS = ["*"]
 
 INSTALLED_APPS = [
     "daphne",
@@ -67,6 +87,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "endrpi_project.api.errors.JsonErrorMiddleware",
+    "endrpi_project.access.origins.HostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "endrpi_project.http.static.StaticFilesMiddleware",
     "endrpi_project.access.origins.CorsMiddleware",
@@ -98,10 +120,17 @@ TEMPLATES = [
 
 ASGI_APPLICATION = "endrpi_project.asgi.application"
 
+DATABASE_PATH = env_path("ENDRPI_DATABASE_PATH", DATA_DIR / "endrpi.sqlite3")
+# A database that exists is used as it is (read-only included: then only saving fails, with a 503).
+env_writable(
+    "ENDRPI_DATABASE_PATH" if env_str("ENDRPI_DATABASE_PATH", "").strip() else "ENDRPI_DATA_DIR",
+    DATABASE_PATH,
+    what="the database",
+)
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": env_path("ENDRPI_DATABASE_PATH", DATA_DIR / "endrpi.sqlite3"),
+        "NAME": DATABASE_PATH,
     }
 }
 
@@ -148,7 +177,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["endrpi_project.api.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["endrpi_project.access.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["endrpi_project.access.authentication.EndrpiAccess"],
     "UNAUTHENTICATED_USER": None,
@@ -181,7 +210,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("ENDRPI_LOG_LEVEL", "INFO").upper()},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("ENDRPI_LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]),
+    },
 }
 
 # --- Endrpi hardware -----------------------------------------------------------------------------
@@ -205,7 +237,9 @@ ENDRPI_PWM_FREQUENCY = env_float("ENDRPI_PWM_FREQUENCY", 100.0, minimum=1.0)
 
 # Where scripts/serve binds daphne; only used to warn at start-up when an open server is reachable
 # from other machines (empty when the server was started some other way, which is warned about too).
-ENDRPI_HOST = env_str("ENDRPI_HOST", "")
+# Checked here so that scripts/serve's first step (manage.py migrate) refuses a bad value by name.
+ENDRPI_HOST = env_host("ENDRPI_HOST", "")
+ENDRPI_PORT = env_port("ENDRPI_PORT", 5000)
 # Access tokens: "off" (anyone on the network may read and drive pins), "write" (reads are open, pin
 # updates need a read-write token) or "all" (every request needs a token).
 ENDRPI_AUTH = env_choice("ENDRPI_AUTH", "off", ["off", "write", "all"])

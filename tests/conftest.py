@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from endrpi_project.access import tokens
 from pins import hardware as pin_hardware
 from pins import services as pin_services
 from system.hardware.firmware import get_firmware
@@ -103,3 +104,19 @@ def pin_settings() -> Iterator[None]:
     pin_services.pin_settings_remember({})
     yield
     pin_services.pin_settings_remember({})
+
+
+@pytest.fixture(autouse=True)
+def allowed_hosts(settings) -> None:
+    """Django's test client calls itself ``testserver``: a name the host rule needs to be told about."""
+    settings.ENDRPI_ALLOWED_HOSTS = [*settings.ENDRPI_ALLOWED_HOSTS, "testserver"]
+
+
+@pytest.fixture(autouse=True)
+def token_uses(monkeypatch) -> None:
+    """Token uses are written only when a test calls ``access_token_use_flush()``, never by a thread
+    that could write to the shared in-memory test database in the middle of another test."""
+    monkeypatch.setattr(tokens, "_use_flush_later", lambda: None)
+    monkeypatch.setattr(tokens, "_use_pending", {})
+    monkeypatch.setattr(tokens, "_use_noted", {})
+    monkeypatch.setattr(tokens, "_use_flush_scheduled", False)

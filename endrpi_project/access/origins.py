@@ -14,7 +14,9 @@ origins may read the REST API from a browser.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -22,8 +24,12 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import CheckMessage, register
 from django.core.checks import Error as CheckError
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.http.request import split_domain_port, validate_host
+
+from endrpi_project.api.envelope import envelope, json_encode
+from endrpi_project.api.errors import bad_request
 
 logger = logging.getLogger(__name__)
 
@@ -101,17 +107,67 @@ def origin_allowed(*, origin: str | None, host: str | None, allowed: Iterable[Or
     return host is not None and _host_matches(parsed, host)
 
 
+def host_names_own() -> frozenset[str]:
+    """This machine's own names: its host name, without its domain, and with ``.local`` (mDNS)."""
+    name = socket.gethostname().lower().rstrip(".")
+    short = name.split(".")[0]
+    return frozenset(filter(None, {name, short, f"{short}.local"}))
+
+
 def host_allowed(host: str | None) -> bool:
-    """``ALLOWED_HOSTS`` (``ENDRPI_ALLOWED_HOSTS``) for WebSockets, as Django applies it to HTTP.
+    """The host rule, for HTTP and WebSocket alike: the names a client may reach this server by.
 
     It matters because the origin rule trusts ``Host``: a DNS-rebinding page (``evil.example`` made to
-    resolve to the Pi) sends matching ``Origin`` and ``Host`` headers. Listing the names the Pi is
-    really reached by stops it; the default ``*`` accepts any.
+    resolve to the Pi) sends matching ``Origin`` and ``Host`` headers. A rebinding page always has a
+    DNS name of its own, so IP addresses are safe, and so are ``localhost`` and the Pi's own name (with
+    and without ``.local``), which an attacker's DNS cannot serve: those work on a first run with no
+    setting. Any other name must be listed in ``ENDRPI_ALLOWED_HOSTS`` (Django's syntax: ``pi.example``,
+    ``.example`` for its subdomains too, ``*`` for any name).
     """
     if host is None:
         return True  # HTTP/1.1 clients always send one; an ASGI test client may not
     domain, _ = split_domain_port(host)
-    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+    if not domain:
+        return False
+    try:
+        ipaddress.ip_address(domain.removeprefix("[").removesuffix("]"))
+        return True
+    except ValueError:
+        pass
+    if domain == "localhost" or domain.endswith(".localhost") or domain in host_names_own():
+        return True
+    return validate_host(domain, settings.ENDRPI_ALLOWED_HOSTS)
+
+
+def host_refusal(host: str | None) -> str:
+    """Why :func:`host_allowed` refused ``host``, in words that say how to allow it."""
+    domain = split_domain_port(host or "")[0] or host
+    own = ", ".join(sorted(host_names_own()))
+    return (
+        f"Host not allowed: {domain!r} is not an IP address, localhost or this machine's name ({own}); "
+        "add it to ENDRPI_ALLOWED_HOSTS to reach the server by that name"
+    )
+
+
+class HostMiddleware:
+    """Applies :func:`host_allowed` to every HTTP request, before anything else reads it.
+
+    Django's own ``ALLOWED_HOSTS`` check is left open (``*``) because it cannot say "any IP address".
+    A refused host gets the same 400 as Django's own refusal (``endrpi_project.api.errors.bad_request``),
+    whose Message says how to allow the name, and one warning line in the log (Django logs its own
+    refusals as errors with a traceback, which an attacker could use to flood the log).
+    A request without ``Host`` (HTTP/1.0, an ASGI test client) is not a browser's, so not rebinding.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        host = request.META.get("HTTP_HOST")
+        if host is not None and not host_allowed(host):
+            logger.warning("Refused an HTTP request for host %.200r (see ENDRPI_ALLOWED_HOSTS)", host)
+            return bad_request(request, DisallowedHost(host_refusal(host)))
+        return self.get_response(request)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -136,7 +192,7 @@ class WebsocketOriginValidator:
         origin = _header(scope, b"origin")
         host = _header(scope, b"host")
         if not host_allowed(host):
-            reason = "Host not allowed: add it to ENDRPI_ALLOWED_HOSTS"
+            reason = host_refusal(host)
         elif not origin_allowed(origin=origin, host=host, allowed=origins_configured(settings.ENDRPI_ALLOWED_ORIGINS)):
             reason = "Origin not allowed: add it to ENDRPI_ALLOWED_ORIGINS"
         else:
@@ -146,20 +202,34 @@ class WebsocketOriginValidator:
         await websocket_refuse(scope, receive, send, code=CLOSE_ORIGIN_REFUSED, reason=reason)
 
 
-def websocket_subprotocol(offered: Sequence[str]) -> str | None:
-    """The subprotocol to accept: ``endrpi`` when offered, else a lone ``endrpi.token.*``, else none.
+SUBPROTOCOL = "endrpi"
 
-    A browser fails the handshake when it offered subprotocols and the server picks none, so a client
-    that offers ``["endrpi", "endrpi.token.<token>"]`` gets ``endrpi`` back (the token is not echoed).
+
+def websocket_subprotocol(offered: Sequence[str]) -> str | None:
+    """The subprotocol to accept: ``endrpi`` when offered, else none. A token is never echoed.
+
+    A browser's ``WebSocket`` can carry a token only as a subprotocol (``endrpi.token.<token>``), and
+    the server's choice is sent back in ``Sec-WebSocket-Protocol``, where proxies and browser tools
+    log it. So a client offers ``["endrpi", "endrpi.token.<token>"]`` and gets ``endrpi`` back. A
+    browser that offered only the token fails the handshake (it insists on one of its offers back),
+    which is logged here with the fix.
     """
-    if "endrpi" in offered:
-        return "endrpi"
-    tokens = [protocol for protocol in offered if protocol.startswith("endrpi.token.")]
-    return tokens[0] if tokens else None
+    if SUBPROTOCOL in offered:
+        return SUBPROTOCOL
+    if any(protocol.startswith("endrpi.token.") for protocol in offered):
+        logger.warning(
+            "A WebSocket client offered its access token as its only subprotocol; it is not echoed back. "
+            "Offer 'endrpi' first: new WebSocket(url, ['endrpi', 'endrpi.token.' + token])"
+        )
+    return None
 
 
 async def websocket_refuse(scope: Scope, receive: Receive, send: Send, *, code: int, reason: str) -> None:
-    """Complete the handshake, then close with ``code``, so a browser can show why it was refused."""
+    """Complete the handshake, send ``reason`` as an error envelope, then close with ``code``.
+
+    A browser's ``CloseEvent`` then carries the documented code instead of a bare 1006, and the
+    envelope carries the reason (daphne does not pass a close reason on).
+    """
     message = await receive()
     if message.get("type") != "websocket.connect":
         return
@@ -168,6 +238,7 @@ async def websocket_refuse(scope: Scope, receive: Receive, send: Send, *, code: 
     if subprotocol is not None:
         accept["subprotocol"] = subprotocol
     await send(accept)
+    await send({"type": "websocket.send", "text": json_encode(envelope(None, error=reason))})
     await send({"type": "websocket.close", "code": code, "reason": reason})
 
 

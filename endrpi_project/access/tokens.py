@@ -13,11 +13,14 @@ import hashlib
 import ipaddress
 import logging
 import secrets
+import threading
+import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from endrpi_project.access.models import AccessToken
@@ -29,7 +32,10 @@ TOKEN_PREFIX = "endrpi_"
 SUBPROTOCOL_PREFIX = "endrpi.token."
 # Close codes a WebSocket client sees when its handshake is refused (mode "all").
 CLOSE_TOKEN_REQUIRED = 4401
-# How stale ``last_used`` may get before a request writes it again (keeps reads off the disk).
+# The token could not be checked (the database is locked or unreadable): 4000 + HTTP 503. daphne (autobahn)
+# sends only 1000 and 3000-4999, so not the standard 1013 "try again later".
+CLOSE_UNAVAILABLE = 4503
+# How stale ``last_used`` may get before a use is recorded again (keeps reads off the disk).
 _LAST_USED_PRECISION = timedelta(minutes=1)
 
 
@@ -71,15 +77,81 @@ def access_token_create(*, name: str, scope: str) -> tuple[AccessToken, str]:
 
 
 def access_token_authenticate(*, secret: str) -> AccessToken:
-    """The active token with this secret, its ``last_used`` brought up to date; else :class:`Unauthorized`."""
+    """The active token with this secret, else :class:`Unauthorized`. Only reads the database.
+
+    Its use is recorded afterwards, off the request path (:func:`access_token_use_record`), so a token
+    keeps working while another process holds the database's write lock or the file is read-only.
+    """
     token = AccessToken.objects.filter(secret_hash=_hash(secret), revoked__isnull=True).first()
     if token is None:
         raise Unauthorized("Invalid or revoked access token")
-    now = timezone.now()
-    if token.last_used is None or now - token.last_used > _LAST_USED_PRECISION:
-        AccessToken.objects.filter(pk=token.pk).update(last_used=now)
-        token.last_used = now
+    access_token_use_record(token=token)
     return token
+
+
+# --- Recording use, best effort: ``last_used`` is for the operator's list, never worth a failed request ---
+
+_use_lock = threading.Lock()
+_use_pending: dict[int, datetime] = {}  # token id -> when it was last used, not written yet
+_use_noted: dict[int, datetime] = {}  # token id -> the last use handed to the writer (written or not)
+_use_flush_scheduled = False
+_use_failure_logged: float | None = None
+# Uses are written in one batch this long after the first (a burst of requests is one write).
+USE_FLUSH_DELAY = 1.0
+
+
+def access_token_use_record(*, token: AccessToken) -> None:
+    """Note that ``token`` was used now; a background thread writes it to ``last_used`` shortly after.
+
+    At most once a minute per token, so reads stay off the disk. Never raises and never waits.
+    """
+    global _use_flush_scheduled
+    now = timezone.now()
+    with _use_lock:
+        noted = _use_noted.get(token.pk, token.last_used)
+        if noted is not None and now - noted <= _LAST_USED_PRECISION:
+            return
+        _use_noted[token.pk] = now
+        _use_pending[token.pk] = now
+        if _use_flush_scheduled:
+            return
+        _use_flush_scheduled = True
+    _use_flush_later()
+
+
+def _use_flush_later() -> None:
+    """Start the writer: one short-lived daemon thread per batch (tests replace this to flush by hand)."""
+    timer = threading.Timer(USE_FLUSH_DELAY, _use_flush_in_thread)
+    timer.daemon = True
+    timer.name = "endrpi-token-use"
+    timer.start()
+
+
+def _use_flush_in_thread() -> None:
+    try:
+        access_token_use_flush()
+    finally:
+        connection.close()  # this thread's own connection; the thread ends here
+
+
+def access_token_use_flush() -> int:
+    """Write the pending uses to ``last_used``; how many rows were written. A database error is logged once
+    a minute at most (a locked or read-only database) and the uses are dropped, never retried in a loop."""
+    global _use_flush_scheduled, _use_failure_logged
+    with _use_lock:
+        batch = dict(_use_pending)
+        _use_pending.clear()
+        _use_flush_scheduled = False
+    written = 0
+    try:
+        for pk, when in batch.items():
+            written += AccessToken.objects.filter(pk=pk).update(last_used=when)
+    except Exception as error:  # best effort by design: the request this use came from was answered long ago
+        now = time.monotonic()
+        if _use_failure_logged is None or now - _use_failure_logged > 60:
+            _use_failure_logged = now
+            logger.warning("Could not record when access tokens were last used (%s): %s", type(error).__name__, error)
+    return written
 
 
 def access_token_revoke(*, name: str) -> AccessToken:

@@ -9,12 +9,15 @@ Both use :func:`error_message` so the wording is identical.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from django.core.exceptions import DisallowedHost
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.views.defaults import bad_request as django_bad_request
+from django.conf import settings
+from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.utils.html import escape
 from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
@@ -70,6 +73,13 @@ class Conflict(EndrpiError):
     default_message = "Conflict"
 
 
+class Unavailable(EndrpiError):
+    """The server cannot answer now for a reason outside the request (a locked or read-only database)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_message = "The server cannot answer this request right now"
+
+
 class ReadingFailed(EndrpiError, OSError):
     """A hardware reading could not be taken; the message says which one and why."""
 
@@ -106,10 +116,35 @@ def validation_message(detail: Any) -> str:
     return "; ".join(parts) or "Invalid request"
 
 
+def database_message(error: DatabaseError) -> str:
+    """What a client is told when the database fails: the cause SQLite gave, in words a Pi owner can act on."""
+    text = str(error)
+    if "locked" in text:
+        return "The database is locked by another process (a long write, a backup or a manage.py shell): try again"
+    if "readonly" in text or "read-only" in text:
+        return "The database is read-only, so this change cannot be saved: make ENDRPI_DATABASE_PATH writable"
+    if "no such table" in text:
+        return "The database is not set up: run manage.py migrate (scripts/serve does)"
+    if "unable to open" in text:
+        return "The database cannot be opened: check ENDRPI_DATABASE_PATH and its directory"
+    return f"The database failed: {text}"
+
+
+def request_too_large_message() -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return f"Request body too large: at most {limit} bytes"
+
+
 def error_message(exc: BaseException) -> tuple[int, str]:
     """The status code and client message for any exception an edge may catch."""
     if isinstance(exc, EndrpiError):
         return exc.status_code, exc.message
+    if isinstance(exc, DatabaseError):
+        message = database_message(exc)
+        logger.warning("Database unavailable: %s (%s)", exc, type(exc).__name__)
+        return status.HTTP_503_SERVICE_UNAVAILABLE, message
+    if isinstance(exc, RequestDataTooBig):
+        return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, request_too_large_message()
     if isinstance(exc, drf_exceptions.ValidationError):
         return exc.status_code, validation_message(exc.detail)
     if isinstance(exc, drf_exceptions.ParseError):
@@ -145,12 +180,17 @@ def _wants_html(request: HttpRequest) -> bool:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """A request Django refuses before any view, such as one for a host not in ``ENDRPI_ALLOWED_HOSTS``."""
+    """A request Django refuses before any view: a host that is not allowed, a body over Django's limits.
+
+    A refused host is told why in a browser too: the message says how to allow the name.
+    """
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse({"message": request_too_large_message()}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    # Messages that help the client and give nothing away; any other refusal stays a plain "Bad request".
+    message = str(exception) if isinstance(exception, (DisallowedHost, TooManyFieldsSent)) else "Bad request"
     if _wants_html(request):
-        return django_bad_request(request, exception or Exception("Bad request"))
-    if isinstance(exception, DisallowedHost):
-        return JsonResponse({"message": "Host not allowed: add it to ENDRPI_ALLOWED_HOSTS"}, status=400)
-    return JsonResponse({"message": "Bad request"}, status=400)
+        return HttpResponse(f"<h1>Bad request</h1><p>{escape(message)}</p>", status=400)
+    return JsonResponse({"message": message}, status=400)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -160,6 +200,49 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def internal_error(request: HttpRequest) -> HttpResponse:
+    """An exception no view handled; a database that is locked or read-only is a 503 naming the cause."""
+    exception = sys.exc_info()[1]  # Django calls this view inside its ``except`` block
+    if isinstance(exception, DatabaseError):
+        status_code, message = error_message(exception)
+        if _wants_html(request):  # the admin in a browser
+            return HttpResponse(f"<h1>Service unavailable</h1><p>{escape(message)}</p>", status=status_code)
+        return JsonResponse({"message": message}, status=status_code)
     if _wants_html(request):
         return server_error(request)
     return JsonResponse({"message": "Internal server error"}, status=500)
+
+
+_KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After", "Vary", "Access-Control-Allow-Origin")
+
+
+def _is_json(response: HttpResponseBase) -> bool:
+    media_type = response.get("Content-Type", "").partition(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+class JsonErrorMiddleware:
+    """Every error response is a ``Message`` unless a browser asked for HTML: the README's promise.
+
+    Views outside DRF (Django's 405 for a page's wrong method, WhiteNoise's 405, Swagger UI's 406 or
+    the schema's YAML errors) answer in their own formats; this middleware, outermost, rewrites any
+    4xx/5xx that is not JSON into ``{"message": ...}`` with the same status and the headers a client
+    acts on (``Allow``, ``WWW-Authenticate``, ``Retry-After``).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if response.status_code < 400 or _is_json(response) or _wants_html(request):
+            return response
+        allowed = response.get("Allow")
+        message = f"{response.reason_phrase}: {request.method} {request.path}"
+        if allowed:
+            message += f" (allowed: {allowed})"
+        replacement = JsonResponse({"message": message}, status=response.status_code)
+        for header in _KEPT_HEADERS:
+            if header in response:
+                replacement[header] = response[header]
+        response.close()
+        return replacement

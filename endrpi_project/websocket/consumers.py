@@ -13,12 +13,14 @@ from typing import Any, ClassVar
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 
 from endrpi_project.access.limits import TokenBucket, message_size_check, write_bucket, write_limit_check
 from endrpi_project.access.models import AccessToken
 from endrpi_project.access.origins import websocket_subprotocol
 from endrpi_project.access.tokens import (
     CLOSE_TOKEN_REQUIRED,
+    CLOSE_UNAVAILABLE,
     access_check,
     access_required,
     access_token_authenticate,
@@ -52,22 +54,31 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
         return json_encode(content)
 
     async def connect(self) -> None:
-        """Accept, reading a token if the client sent one; in mode ``all`` close with 4401 without a valid one."""
+        """Accept, then check a token if the client sent one; in mode ``all`` close with 4401 without a valid one.
+
+        The handshake is answered before the token is looked up, so a database that is slow to answer
+        (locked by another process) cannot run out daphne's handshake timeout: the client gets an
+        error envelope naming the cause instead, and in mode ``all`` a close with 4503.
+        """
         self.writes = write_bucket()
-        subprotocol = websocket_subprotocol(self.scope.get("subprotocols") or [])
-        refusal: str | None = None
-        if settings.ENDRPI_AUTH != "off":
-            self.token_secret = websocket_secret(
-                query_string=self.scope.get("query_string", b""), subprotocols=self.scope.get("subprotocols") or []
-            )
-            try:
-                self.token = await self.authenticate()
-                access_check(token=self.token, write=False)
-            except Unauthorized as error:
-                refusal = error.message
-        await self.accept(subprotocol)
-        if refusal is not None and access_required(write=False):
-            await self.close(code=CLOSE_TOKEN_REQUIRED, reason=refusal)
+        await self.accept(websocket_subprotocol(self.scope.get("subprotocols") or []))
+        if settings.ENDRPI_AUTH == "off":
+            return
+        self.token_secret = websocket_secret(
+            query_string=self.scope.get("query_string", b""), subprotocols=self.scope.get("subprotocols") or []
+        )
+        try:
+            self.token = await self.authenticate()
+            access_check(token=self.token, write=False)
+        except Unauthorized as error:
+            if access_required(write=False):
+                await self.send_json(envelope(None, error=error.message))
+                await self.close(code=CLOSE_TOKEN_REQUIRED, reason=error.message)
+        except DatabaseError as error:
+            _, message = error_message(error)
+            await self.send_json(envelope(None, error=f"The access token could not be checked: {message}"))
+            if access_required(write=False):
+                await self.close(code=CLOSE_UNAVAILABLE, reason=message)
 
     async def authenticate(self) -> AccessToken | None:
         if self.token_secret is None:

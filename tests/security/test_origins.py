@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.core.checks import run_checks
 from django.test import Client
 
-from endrpi_project.access.origins import CLOSE_ORIGIN_REFUSED, Origin, origin_allowed, origin_parse, origins_configured
+from endrpi_project.access.origins import (
+    CLOSE_ORIGIN_REFUSED,
+    Origin,
+    host_allowed,
+    origin_allowed,
+    origin_parse,
+    origins_configured,
+)
 from endrpi_project.asgi import application
 
 # The consumer reads pin settings from the database (and closes old connections around it), as
 # in the core WebSocket tests.
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def pi_lan(settings) -> None:
+    """The origin tests reach the Pi as ``pi.lan``, a name its owner has listed."""
+    settings.ENDRPI_ALLOWED_HOSTS = [*settings.ENDRPI_ALLOWED_HOSTS, "pi.lan"]
 
 
 def allowed(origin: str | None, host: str | None = "pi.lan:5000", configured: tuple[str, ...] = ()) -> bool:
@@ -127,10 +141,21 @@ async def test_a_websocket_from_the_same_origin_is_answered():
 )
 async def test_a_websocket_from_another_origin_is_closed_with_4403_before_any_action(origin):
     communicator = await handshake([(b"host", b"pi.lan:5000"), (b"origin", origin)])
+    refusal, code = await refused(communicator)
+    assert code == CLOSE_ORIGIN_REFUSED
+    assert "ENDRPI_ALLOWED_ORIGINS" in refusal
+
+
+async def refused(communicator: WebsocketCommunicator) -> tuple[str, int]:
+    """The error envelope a refused WebSocket gets (daphne drops close reasons), and its close code."""
+    reply = await communicator.receive_json_from()
+    assert reply["success"] is False
+    assert reply["action"] is None
     closed = await communicator.receive_output()
-    assert closed == {"type": "websocket.close", "code": CLOSE_ORIGIN_REFUSED, "reason": closed["reason"]}
-    assert "ENDRPI_ALLOWED_ORIGINS" in closed["reason"]
+    assert closed["type"] == "websocket.close"
+    assert closed["reason"] == reply["error"]
     await communicator.wait()
+    return reply["error"], closed["code"]
 
 
 async def test_a_websocket_from_a_configured_origin_is_answered(settings):
@@ -204,31 +229,113 @@ def test_a_cross_site_page_cannot_change_a_pin_even_with_tokens_off(gpio):
     assert client.get("/pins/GPIO17").json() == before
 
 
-async def test_a_dns_rebinding_page_is_refused_once_allowed_hosts_names_the_pi(settings):
-    # evil.example resolved to the Pi: Origin and Host agree, so only ALLOWED_HOSTS can tell.
-    rebinding = [(b"host", b"evil.example:5000"), (b"origin", b"http://evil.example:5000")]
-    communicator = await handshake(rebinding)
-    await communicator.send_json_to({"action": "READ_UPTIME"})
-    assert (await communicator.receive_json_from())["success"] is True  # the default ALLOWED_HOSTS is "*"
-    await communicator.disconnect()
+# --- DNS rebinding: the host rule -----------------------------------------------------------------
 
-    settings.ALLOWED_HOSTS = ["pi.lan", "192.168.1.20"]
-    communicator = await handshake(rebinding)
-    closed = await communicator.receive_output()
-    assert closed["code"] == CLOSE_ORIGIN_REFUSED
-    assert "ENDRPI_ALLOWED_HOSTS" in closed["reason"]
-    await communicator.wait()
-    for host in (b"pi.lan:5000", b"192.168.1.20:5000"):
-        communicator = await handshake([(b"host", host)])
+OWN_NAME = socket.gethostname().lower().split(".")[0]
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "192.168.1.20:5000",
+        "192.168.1.20",
+        "10.0.0.7:80",
+        "[::1]:5000",
+        "[fe80::1]",
+        "127.0.0.1",
+        "localhost:5000",
+        "LOCALHOST",
+        "dashboard.localhost:5000",
+        OWN_NAME,
+        f"{OWN_NAME}:5000",
+        f"{OWN_NAME}.local:5000",
+        f"{OWN_NAME.upper()}.LOCAL",
+    ],
+)
+def test_the_host_rule_accepts_ip_addresses_localhost_and_this_machines_own_name_by_default(settings, host):
+    settings.ENDRPI_ALLOWED_HOSTS = []
+    assert host_allowed(host)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "evil.example:5000",
+        "pi.lan",
+        f"{OWN_NAME}.evil.example",
+        "192.168.1.20.evil.example",
+        "localhost.evil.example",
+        "local",
+        "",
+        "a b",
+        "evil.example:5000:1",
+    ],
+)
+def test_the_host_rule_refuses_every_other_name_by_default(settings, host):
+    settings.ENDRPI_ALLOWED_HOSTS = []
+    assert not host_allowed(host)
+
+
+def test_the_host_rule_accepts_the_names_listed_in_endrpi_allowed_hosts(settings):
+    settings.ENDRPI_ALLOWED_HOSTS = ["pi.example", ".home.arpa"]
+    assert host_allowed("pi.example:5000")
+    assert host_allowed("home.arpa")
+    assert host_allowed("pi.home.arpa")
+    assert not host_allowed("evil.example")
+    settings.ENDRPI_ALLOWED_HOSTS = ["*"]
+    assert host_allowed("evil.example")
+
+
+REBINDING = [(b"host", b"evil.example:5000"), (b"origin", b"http://evil.example:5000")]
+
+
+async def test_a_dns_rebinding_websocket_is_refused_with_the_default_settings(settings):
+    # evil.example resolved to the Pi: Origin and Host agree, so only the host rule can tell.
+    settings.ENDRPI_ALLOWED_HOSTS = []
+    refusal, code = await refused(await handshake(REBINDING))
+    assert code == CLOSE_ORIGIN_REFUSED
+    assert refusal.startswith("Host not allowed: 'evil.example' is not an IP address, localhost or this machine's name")
+    assert "ENDRPI_ALLOWED_HOSTS" in refusal
+    for host in (b"192.168.1.20:5000", b"localhost:5000", f"{OWN_NAME}.local:5000".encode()):
+        origin = b"http://" + host
+        communicator = await handshake([(b"host", host), (b"origin", origin)])
         await communicator.send_json_to({"action": "READ_UPTIME"})
         assert (await communicator.receive_json_from())["success"] is True
         await communicator.disconnect()
 
 
-def test_rest_refuses_a_host_outside_allowed_hosts_with_a_message(settings):
-    settings.ALLOWED_HOSTS = ["pi.lan"]
+async def test_a_websocket_to_a_listed_name_is_answered(settings):
+    settings.ENDRPI_ALLOWED_HOSTS = ["evil.example"]  # the owner's choice
+    communicator = await handshake(REBINDING)
+    await communicator.send_json_to({"action": "READ_UPTIME"})
+    assert (await communicator.receive_json_from())["success"] is True
+    await communicator.disconnect()
+
+
+def test_rest_refuses_a_dns_rebinding_host_with_the_default_settings_and_says_why(settings, gpio):
+    settings.ENDRPI_ALLOWED_HOSTS = []
     client = Client()
-    refused = client.get("/system/uptime", HTTP_HOST="evil.example", HTTP_ACCEPT="application/json")
-    assert refused.status_code == 400
-    assert refused.json() == {"message": "Host not allowed: add it to ENDRPI_ALLOWED_HOSTS"}
-    assert client.get("/system/uptime", HTTP_HOST="pi.lan:5000").status_code == 200
+    before = client.get("/pins/GPIO17", HTTP_HOST="127.0.0.1:5000").json()
+    rebinding = {"HTTP_HOST": "evil.example:5000", "HTTP_ORIGIN": "http://evil.example:5000"}
+    for answer in (
+        client.get("/pins/GPIO17", **rebinding),
+        client.put("/pins/GPIO17", {"io": "OUTPUT", "state": 1}, content_type="application/json", **rebinding),
+    ):
+        assert answer.status_code == 400
+        message = answer.json()["message"]
+        assert message.startswith("Host not allowed: 'evil.example' is not an IP address, localhost")
+        assert message.endswith("add it to ENDRPI_ALLOWED_HOSTS to reach the server by that name")
+    assert client.get("/pins/GPIO17", HTTP_HOST="127.0.0.1:5000").json() == before
+    page = client.get("/", HTTP_HOST="evil.example:5000", HTTP_ACCEPT="text/html")
+    assert page.status_code == 400
+    assert b"ENDRPI_ALLOWED_HOSTS" in page.content  # a browser is told why too
+    for host in ("192.168.1.20:5000", "[::1]:5000", "localhost:5000", OWN_NAME, f"{OWN_NAME}.local:5000"):
+        assert client.get("/system/uptime", HTTP_HOST=host).status_code == 200, host
+
+
+def test_rest_answers_a_name_listed_in_endrpi_allowed_hosts(settings):
+    settings.ENDRPI_ALLOWED_HOSTS = ["pi.example"]
+    client = Client()
+    assert client.get("/system/uptime", HTTP_HOST="pi.example:5000").status_code == 200
+    assert client.get("/system/uptime", HTTP_HOST="evil.example").status_code == 400

@@ -21,6 +21,7 @@ from endrpi_project.access.tokens import (
     access_token_authenticate,
     access_token_create,
     access_token_revoke,
+    access_token_use_flush,
     bearer_secret,
     websocket_secret,
 )
@@ -70,10 +71,14 @@ def test_it_refuses_a_token_without_name_a_duplicate_name_or_an_unknown_scope(re
         access_token_create(name="admin", scope="admin")
 
 
-def test_it_authenticates_a_token_records_its_use_and_refuses_it_once_revoked(reader):
+def test_it_authenticates_a_token_records_its_use_afterwards_and_refuses_it_once_revoked(reader):
     token = access_token_authenticate(secret=reader)
     assert token.name == "reader"
+    assert AccessToken.objects.get(name="reader").last_used is None  # checking a token only reads
+    assert access_token_use_flush() == 1  # the background writer's step
     assert AccessToken.objects.get(name="reader").last_used is not None
+    access_token_authenticate(secret=reader)
+    assert access_token_use_flush() == 0  # at most once a minute
     access_token_revoke(name="reader")
     access_token_revoke(name="reader")
     with pytest.raises(Unauthorized, match="revoked"):
@@ -206,17 +211,21 @@ async def test_websocket_stops_writes_of_a_token_revoked_while_connected(setting
 async def test_websocket_mode_all_closes_with_4401_without_a_valid_token(settings, path):
     settings.ENDRPI_AUTH = "all"
     communicator, _ = await connect(path)
+    refusal = await communicator.receive_json_from()  # the reason, since daphne drops a close reason
+    assert refusal["success"] is False
+    assert "token" in refusal["error"]
     closed = await communicator.receive_output()
     assert closed["type"] == "websocket.close"
     assert closed["code"] == CLOSE_TOKEN_REQUIRED
-    assert "token" in closed["reason"]
+    assert closed["reason"] == refusal["error"]
     await communicator.wait()
 
 
-async def test_websocket_mode_all_reads_with_a_read_token_and_refuses_its_writes(settings, reader):
+async def test_websocket_mode_all_reads_with_a_read_token_and_refuses_its_writes(settings, reader, caplog):
     settings.ENDRPI_AUTH = "all"
     communicator, subprotocol = await connect(subprotocols=[f"endrpi.token.{reader}"])
-    assert subprotocol == f"endrpi.token.{reader}"  # the only one offered must be picked for a browser
+    assert subprotocol is None  # never the token: a browser needs "endrpi" offered first
+    assert "Offer 'endrpi' first" in caplog.text
     assert (await ask(communicator, {"action": "READ_UPTIME", "id": 7}))["success"] is True
     reply = await ask(communicator, UPDATE)
     assert reply["success"] is False

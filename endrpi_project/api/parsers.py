@@ -1,0 +1,56 @@
+"""The REST body parser: the WebSocket's JSON codec, so both edges accept exactly the same JSON.
+
+DRF's own ``JSONParser`` lets three inputs through to a 500 with a traceback: a lone surrogate
+(``"\\ud800"``) parses into a string that cannot be encoded back to UTF-8 when an error message
+echoes it, JSON nested about a thousand levels deep raises ``RecursionError``, and neither is a
+``ValueError``. Here each is a 400 ``Malformed request body`` that says what was wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import IO, Any
+
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import JSONRenderer
+
+from endrpi_project.api.envelope import json_decode
+
+# A \\uD800-\\uDFFF escape: the only way JSON text can carry a surrogate (UTF-8 cannot encode one).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def json_body_decode(raw: bytes) -> Any:
+    """A request body as standard JSON; :class:`ParseError` naming the problem for anything else."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ParseError(f"not UTF-8 text (byte {error.start})") from None
+    try:
+        data = json_decode(text)
+    except RecursionError:
+        raise ParseError("JSON nested too deeply") from None
+    except ValueError as error:
+        raise ParseError(f"JSON parse error - {error}") from None
+    if _SURROGATE_ESCAPE.search(text):
+        try:  # a pair of escapes is one character and encodes; a lone one does not
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ParseError("a string holds a lone surrogate escape (\\ud800-\\udfff), which is not text") from None
+    return data
+
+
+class JSONParser(BaseParser):
+    """``application/json`` bodies through :func:`json_body_decode`."""
+
+    media_type = "application/json"
+    renderer_class = JSONRenderer
+
+    def parse(
+        self, stream: IO[Any] | None, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
+        raw = stream.read() if stream is not None else b""
+        return json_body_decode(raw)
