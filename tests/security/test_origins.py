@@ -317,10 +317,16 @@ def test_rest_refuses_a_dns_rebinding_host_with_the_default_settings_and_says_wh
     settings.ENDRPI_ALLOWED_HOSTS = []
     client = Client()
     before = client.get("/pins/GPIO17", HTTP_HOST="127.0.0.1:5000").json()
-    rebinding = {"HTTP_HOST": "evil.example:5000", "HTTP_ORIGIN": "http://evil.example:5000"}
+    host, origin = "evil.example:5000", "http://evil.example:5000"
     for answer in (
-        client.get("/pins/GPIO17", **rebinding),
-        client.put("/pins/GPIO17", {"io": "OUTPUT", "state": 1}, content_type="application/json", **rebinding),
+        client.get("/pins/GPIO17", HTTP_HOST=host, HTTP_ORIGIN=origin),
+        client.put(
+            "/pins/GPIO17",
+            {"io": "OUTPUT", "state": 1},
+            content_type="application/json",
+            HTTP_HOST=host,
+            HTTP_ORIGIN=origin,
+        ),
     ):
         assert answer.status_code == 400
         message = answer.json()["message"]
