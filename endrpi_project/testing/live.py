@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,8 +74,12 @@ def live_server(
     *,
     asgi: str = "endrpi_project.asgi:application",
     port: int | None = None,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> Iterator[LiveServer]:
-    """Migrate a fresh database in ``data_dir``, start daphne, wait for its first answer, stop it after."""
+    """Migrate a fresh database in ``data_dir``, start daphne, wait for its first answer, stop it after.
+
+    ``preexec_fn`` runs in daphne's process before it starts (e.g. to give up root's file permissions).
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     environment = {
         **os.environ,
@@ -96,6 +100,7 @@ def live_server(
             env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
+            preexec_fn=preexec_fn,
         )
     server = LiveServer(process, port, log)
     try:
