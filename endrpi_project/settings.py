@@ -101,6 +101,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "endrpi_project.urls"
+CSRF_FAILURE_VIEW = "endrpi_project.api.errors.csrf_failure"
 APPEND_SLASH = False
 
 TEMPLATES = [

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.functional import lazy
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -18,7 +19,15 @@ admin.site.index_title = "Labels, locks and saved pin configurations"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     # Browsers ask for /favicon.ico on pages that name no icon (admin, browsable API).
-    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("endrpi/favicon.svg"))),
+    # GET and HEAD only (RedirectView would redirect a PUT too); it changes nothing, so no CSRF check.
+    path(
+        "favicon.ico",
+        csrf_exempt(
+            RedirectView.as_view(
+                url=lazy(static, str)("endrpi/favicon.svg"), http_method_names=["get", "head", "options"]
+            )
+        ),
+    ),
     path("admin/", admin.site.urls),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -18,6 +18,7 @@ from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFie
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils.html import escape
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
@@ -210,6 +211,13 @@ def internal_error(request: HttpRequest) -> HttpResponse:
     if _wants_html(request):
         return server_error(request)
     return JsonResponse({"message": "Internal server error"}, status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a form post to a page (the admin, the dashboard) without Django's CSRF token."""
+    if _wants_html(request):
+        return django_csrf_failure(request, reason)
+    return JsonResponse({"message": f"Forbidden by the CSRF check: {reason}"}, status=status.HTTP_403_FORBIDDEN)
 
 
 _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After", "Vary", "Access-Control-Allow-Origin")

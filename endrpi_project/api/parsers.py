@@ -3,7 +3,8 @@
 DRF's own ``JSONParser`` lets three inputs through to a 500 with a traceback: a lone surrogate
 (``"\\ud800"``) parses into a string that cannot be encoded back to UTF-8 when an error message
 echoes it, JSON nested about a thousand levels deep raises ``RecursionError``, and neither is a
-``ValueError``. Here each is a 400 ``Malformed request body`` that says what was wrong.
+``ValueError``. Here each is a 400 ``Malformed request body`` that says what was wrong, and a body
+over Django's upload limit is a 413 (``endrpi_project.api.errors``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import IO, Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
@@ -52,5 +55,11 @@ class JSONParser(BaseParser):
     def parse(
         self, stream: IO[Any] | None, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
     ) -> Any:
-        raw = stream.read() if stream is not None else b""
+        """Reads at most Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB): more is a 413, as ``request.body`` says."""
+        if stream is None:
+            return json_body_decode(b"")
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read() if limit is None else stream.read(limit + 1)
+        if limit is not None and len(raw) > limit:
+            raise RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
         return json_body_decode(raw)
