@@ -20,6 +20,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from endrpi_project import startup  # noqa: E402
 from endrpi_project.access.origins import WebsocketOriginValidator  # noqa: E402
+from endrpi_project.access.redaction import access_log_redact  # noqa: E402
 from endrpi_project.http.handlers import SyncChainASGIHandler  # noqa: E402
 from endrpi_project.routing import websocket_urlpatterns  # noqa: E402
 
@@ -33,3 +34,5 @@ application = ProtocolTypeRouter(
     }
 )
 startup.schedule()
+# daphne's access log is built after this module is imported: make it redact tokens in URLs.
+access_log_redact()

@@ -24,12 +24,11 @@ from django.db import connection
 from django.utils import timezone
 
 from endrpi_project.access.models import AccessToken
+from endrpi_project.access.redaction import SUBPROTOCOL_PREFIX, TOKEN_PREFIX
 from endrpi_project.api.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
 
 logger = logging.getLogger(__name__)
 
-TOKEN_PREFIX = "endrpi_"
-SUBPROTOCOL_PREFIX = "endrpi.token."
 # Close codes a WebSocket client sees when its handshake is refused (mode "all").
 CLOSE_TOKEN_REQUIRED = 4401
 # The token could not be checked (the database is locked or unreadable): 4000 + HTTP 503. daphne (autobahn)
