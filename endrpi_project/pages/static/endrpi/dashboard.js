@@ -12,7 +12,7 @@
   const BACKOFF_FIRST_MS = 500;
   const BACKOFF_MAX_MS = 10000;
   // Hook for token authentication: a token kept here is offered as the WebSocket subprotocol
-  // "endrpi.token.<token>". Without one the dashboard connects as it always has.
+  // "endrpi.token.<token>", after "endrpi" (the one the server echoes). Without one it connects as always.
   const TOKEN_STORAGE_KEY = "endrpi.token";
 
   const SYSTEM_READS = ["READ_TEMPERATURE", "READ_THROTTLE", "READ_FREQUENCY", "READ_MEMORY", "READ_UPTIME"];
@@ -50,7 +50,7 @@
       } catch (error) {
         token = null; // storage unavailable (private mode): connect without a token
       }
-      const socket = token ? new WebSocket(this.url, [`endrpi.token.${token}`]) : new WebSocket(this.url);
+      const socket = token ? new WebSocket(this.url, ["endrpi", `endrpi.token.${token}`]) : new WebSocket(this.url);
       this.socket = socket;
       socket.addEventListener("open", () => {
         this.attempt = 0;
