@@ -13,6 +13,7 @@ from django.core.checks import run_checks
 from endrpi_project import env
 from endrpi_project.env import SettingError
 from endrpi_project.testing.live import ROOT, free_port
+from tests.security.test_database_faults import give_up_root_file_permissions
 
 
 @pytest.mark.parametrize(("raw", "value"), [("1", True), ("true", True), ("YES", True), ("0", False), ("off", False)])
@@ -179,6 +180,18 @@ def manage(*arguments: str, **environment: str) -> subprocess.CompletedProcess[s
         capture_output=True,
         text=True,
         timeout=60,
+        preexec_fn=give_up_root_file_permissions,  # file modes bind as for the Pi's user, root or not
+    )
+
+
+def test_manage_py_names_a_data_directory_it_cannot_write(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o555)
+    result = manage("check", ENDRPI_DATA_DIR=str(data))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "ENDRPI_DATA_DIR must be a directory the server can write; cannot create its secret_key file "
+        f"(or set ENDRPI_SECRET_KEY) in {data} (Permission denied)\n"
     )
 
 
