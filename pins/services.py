@@ -33,7 +33,15 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
-from endrpi_project.api.errors import Conflict, EndrpiError, InvalidRequest, NotFound, ReadingFailed
+from endrpi_project.api.errors import (
+    Conflict,
+    EndrpiError,
+    InvalidRequest,
+    NotFound,
+    ReadingFailed,
+    Unavailable,
+    database_message,
+)
 from pins import events, hardware, naming, rules
 from pins.configuration import InputChange, PinChange, PinConfiguration, Pull
 from pins.hardware import GpioBusy, GpioError, GpioUnsupported, PinState, get_gpio
@@ -87,8 +95,9 @@ def pin_settings_read(*, fresh: bool = False) -> Mapping[int, PinSetting]:
     """Every pin's settings by BCM number (pins without settings are absent).
 
     From memory while they are younger than :data:`SETTINGS_TTL`; ``fresh`` fetches them from the
-    database whatever their age (every update does). Raises :class:`ReadingFailed` when the
-    database cannot answer: an update must not pass a lock that could not be read.
+    database whatever their age (every update does). Raises :class:`Unavailable` (a 503 naming the
+    cause, a ``ReadingFailed``) when the database cannot answer: an update must not pass a lock that
+    could not be read.
     """
     global _known
     known = _known
@@ -98,7 +107,7 @@ def pin_settings_read(*, fresh: bool = False) -> Mapping[int, PinSetting]:
         try:
             loaded = {setting.pin: setting for setting in PinSetting.objects.all()}
         except DatabaseError as error:
-            raise ReadingFailed(f"Failed to read the pin settings (run manage.py migrate?): {error}") from error
+            raise Unavailable(f"Failed to read the pin settings: {database_message(error)}") from error
         known = _Known.of(loaded, time.monotonic() + SETTINGS_TTL)
         if _known is None or _known.expires != math.inf:
             _known = known

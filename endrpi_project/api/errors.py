@@ -74,18 +74,20 @@ class Conflict(EndrpiError):
     default_message = "Conflict"
 
 
-class Unavailable(EndrpiError):
-    """The server cannot answer now for a reason outside the request (a locked or read-only database)."""
-
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_message = "The server cannot answer this request right now"
-
-
 class ReadingFailed(EndrpiError, OSError):
     """A hardware reading could not be taken; the message says which one and why."""
 
-    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+    status_code: int = status.HTTP_500_INTERNAL_SERVER_ERROR
     default_message = "Failed to take a reading"
+
+
+class Unavailable(ReadingFailed):
+    """Not answerable now for a reason outside the request: the database is locked by another process,
+    read-only or not set up. A 503 whose message names the cause (:func:`database_message`); also a
+    :class:`ReadingFailed`, so code that answers without an optional part (a pin's label) catches it."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_message = "The server cannot answer this request right now"
 
 
 def validation_message(detail: Any) -> str:

@@ -195,9 +195,10 @@ def test_without_its_table_reads_answer_without_labels_and_updates_are_refused(c
     services.pin_settings_forget()
     assert client.get("/pins/GPIO17", HTTP_ACCEPT="application/json").json()["label"] is None
     response = put(client, "/pins/GPIO17", {"io": "OUTPUT", "state": 1})
-    assert response.status_code == 500
+    assert response.status_code == 503
     assert response.json() == {
-        "message": "Failed to read the pin settings (run manage.py migrate?): no such table: pins_pinsetting"
+        "message": "Failed to read the pin settings: "
+        "The database is not set up: run manage.py migrate (scripts/serve does)"
     }
 
 

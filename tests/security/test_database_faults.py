@@ -309,8 +309,13 @@ def test_live_reads_that_need_no_database_keep_working_under_an_exclusive_lock(t
     with live_server(tmp_path / "data", host_tree(tmp_path)) as server:  # ENDRPI_AUTH=off, the default
         with sqlite_lock(tmp_path / "data" / "endrpi.sqlite3", "EXCLUSIVE"):
             assert rest(server, "/system/uptime")[0] == 200
-            assert rest(server, "/pins/GPIO17", body=UPDATE)[0] == 200  # pin settings are kept in memory
+            assert rest(server, "/pins/GPIO17")[0] == 200  # without its label, which is in the database
             received, closed = websocket_read(server, None)
+            # An update must read the pins' write locks, and fails closed, saying why.
+            assert rest(server, "/pins/GPIO17", body=UPDATE) == (
+                503,
+                {"message": f"Failed to read the pin settings: {LOCKED}"},
+            )
         assert closed is None
         assert received[0]["success"] is True
 
