@@ -451,24 +451,26 @@ class FirmwareCalls:
     threads and is asked once per question at a time. The pool's threads start on first use.
     """
 
-    def __init__(self, workers: int = FIRMWARE_WORKERS) -> None:
+    def __init__(self, workers: int = FIRMWARE_WORKERS, executor: concurrent.futures.Executor | None = None) -> None:
         self.workers = workers
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._executor = executor
         self._in_flight: dict[str, concurrent.futures.Future[object]] = {}
         self._lock = threading.Lock()
 
     def submit(self, key: str, call: Callable[[], T]) -> concurrent.futures.Future[T]:
         with self._lock:
             future = self._in_flight.get(key)
-            if future is None:
-                if self._executor is None:
-                    self._executor = concurrent.futures.ThreadPoolExecutor(
-                        max_workers=self.workers, thread_name_prefix="endrpi-firmware"
-                    )
-                future = self._executor.submit(call)
-                self._in_flight[key] = future
-                future.add_done_callback(lambda done: self._forget(key, done))
-            return future  # type: ignore[return-value]
+            if future is not None:
+                return future  # type: ignore[return-value]
+            if self._executor is None:
+                self._executor = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=self.workers, thread_name_prefix="endrpi-firmware"
+                )
+            future = self._executor.submit(call)
+            self._in_flight[key] = future
+        # Outside the lock: a call that has already finished runs the callback right here.
+        future.add_done_callback(lambda done: self._forget(key, done))
+        return future  # type: ignore[return-value]
 
     def _forget(self, key: str, done: concurrent.futures.Future[object]) -> None:
         with self._lock:

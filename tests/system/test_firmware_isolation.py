@@ -8,6 +8,7 @@ answered, before the firmware answers anyone. Every waiter shares one call to th
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import threading
 
@@ -122,3 +123,28 @@ def test_one_call_in_flight_per_question_shared_by_every_waiter():
     assert calls == ["asked"]
     # Once answered, the next asker starts a new call.
     assert pool.submit("question", lambda: "again").result(timeout=10) == "again"
+
+
+class _AlreadyAnswered(concurrent.futures.Executor):
+    """Runs each call before handing back its future, as a fast firmware can on a busy machine."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future: concurrent.futures.Future[object] = concurrent.futures.Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def test_a_call_answered_before_submit_returns_does_not_deadlock():
+    pool = firmware.FirmwareCalls(executor=_AlreadyAnswered())
+    finished = threading.Event()
+
+    def ask() -> None:
+        assert pool.submit("question", lambda: "answer").result() == "answer"
+        assert pool.submit("question", lambda: "again").result() == "again"
+        finished.set()
+
+    thread = threading.Thread(target=ask, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert finished.is_set(), "submit deadlocked on a call that had already finished"
+    assert pool.in_flight() == []
