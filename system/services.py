@@ -71,6 +71,7 @@ def _reading(what: str, read: Callable[[], T]) -> T:
 # --- Firmware readings: asked in the firmware's own pool, one call per question at a time ---------
 
 THROTTLE = "system throttle status"
+FREQUENCY = "system frequency"
 
 
 def _ask_throttled() -> ThrottleAnswer:
@@ -153,12 +154,12 @@ async def throttle_aread() -> Throttle:
 
 def frequency_read() -> Frequency:
     """The measured ARM and core clocks (one firmware call for both, shared with everyone asking)."""
-    return _frequency(_waited("system frequency", firmware_calls.submit("measure_clock", _ask_clocks)))
+    return _frequency(_waited(FREQUENCY, firmware_calls.submit("measure_clock", _ask_clocks)))
 
 
 async def frequency_aread() -> Frequency:
     """:func:`frequency_read` for the event loop."""
-    return _frequency(await _awaited("system frequency", firmware_calls.submit("measure_clock", _ask_clocks)))
+    return _frequency(await _awaited(FREQUENCY, firmware_calls.submit("measure_clock", _ask_clocks)))
 
 
 def temperature_read() -> Temperature:
@@ -218,12 +219,15 @@ def system_read() -> System:
     """Every reading that works; a failed one is ``None`` with its message in ``errors``.
 
     The two firmware calls are started first, so a slow firmware answers both questions while the
-    kernel files are read (the readings below join the calls still in flight).
-    Raises :class:`ReadingFailed` only when every reading fails.
+    kernel files are read. Raises :class:`ReadingFailed` only when every reading fails.
     """
-    firmware_calls.submit("get_throttled", _ask_throttled)
-    firmware_calls.submit("measure_clock", _ask_clocks)
-    sections = SECTIONS
+    throttled = firmware_calls.submit("get_throttled", _ask_throttled)
+    clocks = firmware_calls.submit("measure_clock", _ask_clocks)
+    sections: dict[str, Callable[[], object]] = {
+        **SECTIONS,
+        "throttle": lambda: _throttle(_waited(THROTTLE, throttled)),
+        "frequency": lambda: _frequency(_waited(FREQUENCY, clocks)),
+    }
     values: dict[str, object] = {}
     errors: dict[str, str] = {}
     for name, read in sections.items():
