@@ -38,9 +38,11 @@ import errno
 import os
 import struct
 import threading
+import time
 from pathlib import Path
 
 from system import parsers
+from system.hardware import firmware
 
 TAG_GENCMD = parsers.TAG_GET_GENCMD_RESULT
 VCIO_GENCMD_TAGS = frozenset({TAG_GENCMD})  # vcio.c vcio_gencmd_tags
@@ -180,3 +182,12 @@ class FakeVideoCore:
                 struct.pack_into(f"<{len(result)}I", answer, 20, *result)
             struct.pack_into("<I", answer, 4, parsers.MAILBOX_SUCCESS)
             return bytes(answer)
+
+
+def firmware_calls_settle(timeout: float = 10) -> None:
+    """Wait until no firmware call is in flight, so the next test does not share a call of this one."""
+    deadline = time.monotonic() + timeout
+    while firmware.firmware_calls.in_flight():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"firmware calls still in flight: {firmware.firmware_calls.in_flight()}")
+        time.sleep(0.01)

@@ -15,7 +15,7 @@ import pytest
 from endrpi_project.api.errors import ReadingFailed
 from system import parsers, services
 from system.hardware import firmware, host
-from tests.system.fake_firmware import FakeVideoCore
+from tests.system.fake_firmware import FakeVideoCore, firmware_calls_settle
 
 UNDER_VOLTAGE = 0x1
 BOOKWORM = "6.6.51+rpt-rpi-v8\n"
@@ -29,6 +29,7 @@ def videocore(host_root):
     previous = firmware.install_mailbox_device(fake)
     yield fake
     fake.answer_again()
+    firmware_calls_settle()
     firmware.install_mailbox_device(previous)
 
 

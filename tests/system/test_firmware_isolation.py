@@ -20,7 +20,7 @@ from endrpi_project.asgi import application
 from system import parsers, services
 from system.hardware import firmware
 from tests.helpers import http_get, websocket
-from tests.system.fake_firmware import FakeVideoCore
+from tests.system.fake_firmware import FakeVideoCore, firmware_calls_settle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,6 +36,7 @@ def hung(host_root, settings):
     fake.hang()
     yield fake
     fake.answer_again()
+    firmware_calls_settle()
     firmware.install_mailbox_device(previous)
 
 
