@@ -17,8 +17,8 @@ the kernel and the firmware do, and answers in the same bytes. Each behaviour be
   ``include/soc/bcm2835/raspberrypi-firmware.h``, ``RPI_FIRMWARE_GET_THROTTLED``, and the commit that
   added it: "lower 16-bits are the live value, upper 16-bits are the history or sticky value").
 - The property tag ``0x00030046`` answers from the sticky bits the kernel's ``raspberrypi-hwmon``
-  driver clears: it asks the tag with ``0xffff`` ("Request firmware to clear sticky bits") when it
-  probes and every 2 seconds after (raspberrypi/linux ``drivers/hwmon/raspberrypi-hwmon.c``:
+  driver clears: it asks the tag with ``0xffff`` ("Request firmware to clear sticky bits") 2 seconds
+  after it probes and every 2 seconds after that (raspberrypi/linux ``drivers/hwmon/raspberrypi-hwmon.c``:
   ``rpi_firmware_get_throttled``, ``get_values_poll``, ``rpi_hwmon_probe``). :meth:`advance` runs
   that poll on a simulated clock. The value asked with is the mask of sticky bits to clear.
 - The text command ``get_throttled`` (the gencmd tag ``0x00030080``) answers ``throttled=0x...`` from
@@ -89,7 +89,6 @@ class FakeVideoCore:
         self._answering = threading.Event()
         self._answering.set()
         self._transaction_lock = threading.Lock()
-        self._hwmon_poll()  # rpi_hwmon_probe's first poll (and the firmware driver's probe query)
 
     # --- what happens on the board ---------------------------------------------------------
 
