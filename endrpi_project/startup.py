@@ -20,6 +20,7 @@ from asgiref.sync import sync_to_async
 
 from endrpi_project.access.tokens import access_exposure_warn
 from pins.services import pins_start
+from system.services import system_start, system_stop
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def startups() -> list[Startup]:
     return [
         Startup("exposure warning", start=_now(access_exposure_warn)),
         Startup("GPIO and saved pin configurations", start=_in_thread(pins_start)),
+        Startup("readings this machine cannot take (warned once)", start=system_start, stop=system_stop),
     ]
 
 

@@ -126,8 +126,14 @@ TAG_GET_THROTTLED = 0x00030046
 TAG_GET_CLOCK_MEASURED = 0x00030047
 TAG_GET_GENCMD_RESULT = 0x00030080
 CLOCK_IDS: dict[str, int] = {"arm": 3, "core": 4}
-# vcgencmd's MAX_STRING: the room for a command and for its answer.
-GENCMD_MAX = 1024
+# The whole buffer of one mailbox ioctl, at most: CPython's fcntl.ioctl copies a buffer of up to
+# 1,024 bytes (its IOCTL_BUFSZ) and releases the GIL while the kernel waits on the firmware; a larger
+# one is passed in place with the GIL held for the whole round trip (up to a second).
+MAILBOX_BUFFER_MAX = 1024
+# The room for a command and for its answer: vcgencmd's MAX_STRING (1024, 4096 since 2025) made small
+# enough that the whole gencmd buffer (24 bytes of header and error word, this, the end tag) is
+# MAILBOX_BUFFER_MAX. Answers to the commands Endrpi sends are under 40 bytes.
+GENCMD_MAX = MAILBOX_BUFFER_MAX - 28
 
 _IOC_WRITE = 1
 _IOC_READ = 2
@@ -172,7 +178,12 @@ def mailbox_response(buffer: bytes, tag: int, count: int) -> tuple[int, ...]:
 
 
 def gencmd_request(command: str) -> bytes:
-    """The buffer sending a text command (``"get_throttled"``) as vcgencmd does: error word, then text."""
+    """The buffer sending a text command (``"get_throttled"``) as vcgencmd does: error word, then text.
+
+    The layout is vcgencmd's ``gencmd()`` (raspberrypi/utils ``vcgencmd/vcgencmd.c``) word for word:
+    the value buffer's declared size is the text room, and the error word sits before it, with
+    :data:`GENCMD_MAX` for vcgencmd's ``MAX_STRING`` so the buffer is :data:`MAILBOX_BUFFER_MAX` bytes.
+    """
     text = command.encode("ascii")
     if len(text) + 1 >= GENCMD_MAX:
         raise ValueError(f"a firmware command is under {GENCMD_MAX} bytes; got {len(text)}")

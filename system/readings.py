@@ -6,6 +6,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 Prefix = Literal["KILO", "MEGA", "GIGA"] | None
+# What the four "has occurred" throttle flags cover: the time since boot (the firmware's text
+# command), or only about the last 2 seconds (the property tag and sysfs, whose sticky bits the
+# kernel's hwmon driver clears every 2 s).
+HistoryWindow = Literal["SINCE_BOOT", "LAST_2_SECONDS"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Throttle:
     arm_frequency_capping_has_occurred: bool
     throttling_has_occurred: bool
     soft_temperature_limit_has_occurred: bool
+    history_window: HistoryWindow = "SINCE_BOOT"
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,13 @@ class ThrottleSerializer(serializers.Serializer[Any]):
     armFrequencyCappingHasOccurred = serializers.BooleanField(source="arm_frequency_capping_has_occurred")
     throttlingHasOccurred = serializers.BooleanField(source="throttling_has_occurred")
     softTemperatureLimitHasOccurred = serializers.BooleanField(source="soft_temperature_limit_has_occurred")
+    historyWindow = serializers.ChoiceField(
+        source="history_window",
+        choices=["SINCE_BOOT", "LAST_2_SECONDS"],
+        help_text="What the four `...HasOccurred` flags cover: `SINCE_BOOT` (the firmware's `get_throttled` "
+        "command), or `LAST_2_SECONDS` where only the mailbox property tag or the kernel's sysfs file answers "
+        "(the kernel's hwmon driver clears their sticky bits every 2 seconds).",
+    )
 
 
 class UpTimeSerializer(serializers.Serializer[Any]):

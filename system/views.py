@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from django.http import HttpRequest, HttpResponseBase
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers as drf
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from endrpi_project.api.errors import ReadingFailed
 from endrpi_project.api.representation import representer
 from endrpi_project.api.serializers import error_responses
 from system import serializers, services
+from system.logs import mark_expected_failure
 
 
 def reading_schema(serializer: type[drf.Serializer[Any]], *, tag: str = "system") -> Any:
@@ -29,6 +32,20 @@ class ReadingView(APIView):
 
     def get(self, request: Request) -> Response:
         return Response(representer(self.serializer_class)(type(self).read()))
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = super().dispatch(request, *args, **kwargs)
+        if self._reading_failed:
+            mark_expected_failure(request)
+        return response
+
+    _reading_failed = False
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # A reading this machine cannot take answers 500 with its message (SPEC.md), but it is not a
+        # server error to log on every request: it was logged once, as a warning, at start-up.
+        self._reading_failed = isinstance(exc, ReadingFailed)
+        return super().handle_exception(exc)
 
 
 @reading_schema(serializers.SystemSerializer)

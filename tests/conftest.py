@@ -51,14 +51,20 @@ def host_root(tmp_path: Path, settings) -> HostTree:
 
 @dataclass
 class FakeVcgencmd:
-    """A ``vcgencmd`` script that answers as the firmware does; its answers can be changed."""
+    """A ``vcgencmd`` script that answers as the firmware does; its answers can be changed.
+
+    Models raspberrypi/utils ``vcgencmd/vcgencmd.c``: ``main`` prints the firmware's answer text
+    (``throttled=0x50005``, ``frequency(48)=1500398464``) and exits with the firmware's error word;
+    ``mbox_open`` prints ``Can't open device file: /dev/vcio_gencmd`` and exits 255 when neither
+    ``/dev/vcio_gencmd`` nor ``/dev/vcio`` opens (``fail=True``).
+    """
 
     path: Path
 
     def answer(
         self, *, throttled: str = "0x0", arm: int = 1500398464, core: int = 500000992, fail: bool = False
     ) -> None:
-        failure = 'echo "VCHI initialization failed" >&2; exit 255' if fail else ""
+        failure = 'echo "Can\'t open device file: /dev/vcio_gencmd"; exit 255' if fail else ""
         self.path.write_text(
             "#!/bin/sh\n"
             f"{failure}\n"

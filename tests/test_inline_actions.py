@@ -34,12 +34,15 @@ async def test_a_kernel_file_reading_runs_on_the_event_loop(action, monkeypatch)
 
 
 @pytest.mark.parametrize("action", ["READ_THROTTLE", "READ_FREQUENCY"])
-async def test_a_firmware_reading_runs_in_a_worker_thread(action, monkeypatch):
+async def test_a_firmware_reading_runs_in_the_firmware_pool(action, monkeypatch):
     threads: list[int] = []
     real_get_firmware = firmware.get_firmware
 
+    names: list[str] = []
+
     def get_firmware():
         threads.append(threading.get_ident())
+        names.append(threading.current_thread().name)
         return real_get_firmware()
 
     monkeypatch.setattr("system.services.get_firmware", get_firmware)
@@ -48,6 +51,8 @@ async def test_a_firmware_reading_runs_in_a_worker_thread(action, monkeypatch):
     assert reply["success"], reply
     assert threads
     assert threading.get_ident() not in threads
+    # ... the firmware's own pool, not the worker threads pin and database work share.
+    assert all(name.startswith("endrpi-firmware") for name in names)
 
 
 def test_only_kernel_file_readings_are_inline():

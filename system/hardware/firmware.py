@@ -1,35 +1,68 @@
 """The VideoCore firmware: throttle flags and measured clocks.
 
 A :class:`Firmware` asks its sources in order and remembers, for each question, the first one that
-answers, so a missing source costs one failed attempt per process, not one per reading. The
-sources, in the order they are asked (paths below ``ENDRPI_HOST_ROOT``):
+answers, so a missing source costs one failed attempt per process, not one per reading. The order
+differs per question because the sources do not all mean the same thing (paths below
+``ENDRPI_HOST_ROOT``):
 
-1. ``/dev/vcio_gencmd``: the firmware's text commands (``get_throttled``, ``measure_clock arm``)
-   through the mailbox ioctl, as ``vcgencmd`` itself sends them; readable by the ``video`` group on
-   current Raspberry Pi OS images.
-2. ``/dev/vcio``: the mailbox property tags ``0x00030046`` (get throttled, asked with 0 so the
-   sticky "has occurred" bits are not cleared) and ``0x00030047`` (measured clock: ARM 3, core 4).
-3. the kernel's ``get_throttled`` file of the firmware device in sysfs (throttling only; the
-   ``rpi_volt`` hwmon device reports just the under-voltage alarm, not the whole word, so it is
-   not a source).
-4. ``vcgencmd`` as a process, last.
+``vcio_gencmd``
+    The firmware's text commands (``get_throttled``, ``measure_clock arm|core``) through the mailbox
+    tag ``0x00030080`` on ``/dev/vcio_gencmd``, the device kernels from mid-2026 add for exactly
+    that tag (raspberrypi/linux ``drivers/char/broadcom/vcio.c``, ``vcio_gencmd_tags``).
+``vcio``
+    The same text commands through ``/dev/vcio``, which takes any tag: where ``vcio_gencmd`` does
+    not exist yet (Raspberry Pi OS Bookworm's 6.6 and 6.12 kernels). ``vcgencmd`` opens the two
+    devices in this order (raspberrypi/utils ``vcgencmd/vcgencmd.c``, ``mbox_open``).
+``vcgencmd``
+    ``vcgencmd`` run as a process: the same text commands, so the same answers, but a process each.
+``vcio_property``
+    The mailbox property tags ``0x00030046`` (get throttled) and ``0x00030047`` (measured clock:
+    ARM 3, core 4) on ``/dev/vcio``.
+``sysfs``
+    The firmware device's ``get_throttled`` file, only on kernels before 4.19 (see below).
+
+The firmware keeps two sets of sticky "has occurred" bits. The text command ``get_throttled``
+answers from its own, kept since boot. The property tag's set is the one the kernel's
+``raspberrypi-hwmon`` driver (always loaded: it is the ``rpi_volt`` device) asks with ``0xffff``
+every 2 seconds, which clears it (raspberrypi/linux ``drivers/hwmon/raspberrypi-hwmon.c``,
+``rpi_firmware_get_throttled`` and ``get_values_poll``). So through the property tag, and through
+sysfs, which shows what the last such call answered, the four ``...HasOccurred`` flags only cover
+about the last 2 seconds. Throttling is therefore asked through every text-command source first,
+``vcgencmd`` included, and an answer from the property tag or sysfs says so
+(:attr:`ThrottleAnswer.since_boot` is false; the API's ``historyWindow`` is ``LAST_2_SECONDS``).
+Clocks mean the same through every source, so the property tag (no process) comes before
+``vcgencmd`` for them.
+
+The sysfs file warns: from the 4.19 kernels on (when ``raspberrypi-hwmon`` replaced it) its
+``get_throttled_show`` is ``WARN_ONCE(1, "deprecated, use hwmon sysfs instead")``, which puts a
+warning with a backtrace in ``dmesg`` and taints the kernel (raspberrypi/linux
+``drivers/firmware/raspberrypi.c``). Before 4.19 the file asked the firmware itself, with
+``0xffff`` and a poll every 2 s, and did not warn. So it is only ever read when the kernel release
+(``/proc/sys/kernel/osrelease``) is older than 4.19, and never opened otherwise.
 
 Each source raises :class:`FirmwareUnavailable` when it is not there or refuses access (no device,
 no permission, a tag the firmware does not know) so the next one is tried, and
 :class:`FirmwareError` when it is there but answered badly. The byte layouts are pure functions in
 :mod:`system.parsers`; the ioctl goes through a :class:`MailboxDevice`, which tests replace.
+
+Calls to the firmware run in their own small pool of threads (:class:`FirmwareCalls`), one call per
+question at a time shared by everyone who asks meanwhile, so a firmware that hangs holds at most
+:data:`FIRMWARE_WORKERS` threads and never the ones pin and database work run in.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import errno
 import glob
 import logging
+import re
 import shutil
 import struct
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
@@ -38,7 +71,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 from system import parsers
-from system.hardware.host import OpenDevices
+from system.hardware.host import OpenDevices, read_host_file
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +87,22 @@ class FirmwareUnavailable(FirmwareError):
     """This source is absent or refuses access here; the next source may work."""
 
 
+@dataclass(frozen=True)
+class ThrottleAnswer:
+    """The firmware's ``get_throttled`` word, and whether its sticky bits cover the time since boot.
+
+    ``since_boot`` is false for the property tag and sysfs, whose sticky bits the kernel's hwmon
+    poll clears every 2 seconds.
+    """
+
+    word: int
+    since_boot: bool
+
+
 class FirmwareSource(Protocol):
     name: str
 
-    def get_throttled(self) -> int: ...
+    def get_throttled(self) -> ThrottleAnswer: ...
 
     def measure_clock(self, clock: Clock) -> int: ...
 
@@ -79,6 +124,11 @@ class VcioDevice(OpenDevices):
     """The real mailbox: each device is opened once and kept open for the life of the process."""
 
     def call(self, path: Path, buffer: bytes) -> bytes:
+        if len(buffer) > parsers.MAILBOX_BUFFER_MAX:
+            # CPython's fcntl.ioctl copies a buffer of up to 1,024 bytes and releases the GIL for
+            # the call; a larger one is passed in place with the GIL held for the whole firmware
+            # round trip (up to a second), which would stop every other thread, the event loop's too.
+            raise ValueError(f"a mailbox buffer is at most {parsers.MAILBOX_BUFFER_MAX} bytes; got {len(buffer)}")
         return self.ioctl(path, MAILBOX_IOCTL, buffer)
 
 
@@ -93,12 +143,11 @@ def _unavailable_or_error(device: str, error: OSError) -> FirmwareError:
     return FirmwareError(f"{device}: {reason}")
 
 
-class GencmdDeviceSource:
-    """``/dev/vcio_gencmd``: the firmware's text commands without a process."""
+class GencmdSource:
+    """The firmware's text commands through the gencmd tag on a mailbox device, as vcgencmd sends them."""
 
-    name = "vcio_gencmd"
-
-    def __init__(self, path: Path, device: MailboxDevice) -> None:
+    def __init__(self, name: str, path: Path, device: MailboxDevice) -> None:
+        self.name = name
         self.path = path
         self.device = device
 
@@ -112,17 +161,17 @@ class GencmdDeviceSource:
         except ValueError as error:
             raise FirmwareUnavailable(f"{self.path} {command}: {error}") from None
 
-    def get_throttled(self) -> int:
-        return _parsed(parsers.parse_throttled, self._command("get_throttled"))
+    def get_throttled(self) -> ThrottleAnswer:
+        return ThrottleAnswer(_parsed(parsers.parse_throttled, self._command("get_throttled")), since_boot=True)
 
     def measure_clock(self, clock: Clock) -> int:
         return _parsed(parsers.parse_clock, self._command(f"measure_clock {clock}"))
 
 
-class MailboxSource:
+class PropertyTagSource:
     """``/dev/vcio``: the mailbox property tags, without a process."""
 
-    name = "vcio"
+    name = "vcio_property"
 
     def __init__(self, path: Path, device: MailboxDevice) -> None:
         self.path = path
@@ -138,10 +187,10 @@ class MailboxSource:
         except ValueError as error:
             raise FirmwareUnavailable(f"{self.path}: {error}") from None
 
-    def get_throttled(self) -> int:
-        # 0: clear no sticky bits; the "has occurred" flags must survive our reading them.
+    def get_throttled(self) -> ThrottleAnswer:
+        # Asked with 0 so this call clears nothing; the hwmon driver's poll clears them anyway.
         (word,) = self._property(parsers.TAG_GET_THROTTLED, [0], 1)
-        return word
+        return ThrottleAnswer(word, since_boot=False)
 
     def measure_clock(self, clock: Clock) -> int:
         clock_id = parsers.CLOCK_IDS[clock]
@@ -152,16 +201,30 @@ class MailboxSource:
 
 
 # The firmware device's get_throttled file: soc/soc:firmware on every Pi up to the 4; on other
-# device trees (the Pi 5's soc@107c000000) the same file under that bus's name.
+# device trees the same file under that bus's name.
 SYSFS_THROTTLED = (
     "sys/devices/platform/soc/soc:firmware/get_throttled",
     "sys/devices/platform/*/*:firmware/get_throttled",
     "sys/devices/platform/*:firmware/get_throttled",
 )
+KERNEL_RELEASE = "proc/sys/kernel/osrelease"
+# From this kernel on, reading the file puts a WARN_ONCE backtrace in dmesg (see the module docstring).
+SYSFS_THROTTLED_WARNS_FROM = (4, 19)
+
+
+def sysfs_throttled_warns(release: str) -> bool:
+    """Whether the kernel ``release`` (``6.6.51+rpt-rpi-v8``) warns when its get_throttled file is read.
+
+    A release that cannot be read as ``MAJOR.MINOR`` counts as warning: when in doubt, never read.
+    """
+    match = re.match(r"\s*(\d+)\.(\d+)", release)
+    if match is None:
+        return True
+    return (int(match.group(1)), int(match.group(2))) >= SYSFS_THROTTLED_WARNS_FROM
 
 
 class SysfsThrottleSource:
-    """The kernel's ``get_throttled`` sysfs file: throttling only, no clocks."""
+    """The kernel's ``get_throttled`` sysfs file: throttling only, and only on kernels before 4.19."""
 
     name = "sysfs"
 
@@ -171,6 +234,18 @@ class SysfsThrottleSource:
         self._path: Path | None = None
 
     def _find(self) -> Path:
+        try:
+            release = read_host_file(KERNEL_RELEASE).strip()
+        except OSError as error:
+            raise FirmwareUnavailable(
+                f"kernel release unknown ({error.strerror or error}), so get_throttled is not read: "
+                "from 4.19 on, reading it puts a warning with a backtrace in the kernel log"
+            ) from None
+        if sysfs_throttled_warns(release):
+            raise FirmwareUnavailable(
+                f"not read on kernel {release}: from 4.19 on, reading get_throttled puts a warning with a "
+                "backtrace in the kernel log (deprecated)"
+            )
         if self._path is None:
             for pattern in self.patterns:
                 found = sorted(glob.glob(glob.escape(str(self.root)) + "/" + pattern))
@@ -181,13 +256,13 @@ class SysfsThrottleSource:
                 raise FirmwareUnavailable("no get_throttled file in sysfs")
         return self._path
 
-    def get_throttled(self) -> int:
+    def get_throttled(self) -> ThrottleAnswer:
         path = self._find()
         try:
-            text = path.read_text(encoding="ascii", errors="replace")
+            text = read_host_file(str(path.relative_to(self.root)))
         except OSError as error:
             raise _unavailable_or_error(str(path), error) from None
-        return _parsed(parsers.parse_sysfs_throttled, text)
+        return ThrottleAnswer(_parsed(parsers.parse_sysfs_throttled, text), since_boot=False)
 
     def measure_clock(self, clock: Clock) -> int:
         raise FirmwareUnavailable("sysfs has no measured clocks")
@@ -223,8 +298,9 @@ class VcgencmdSource:
             raise FirmwareError(f"{self.command} {' '.join(args)} failed: {detail}")
         return completed.stdout
 
-    def get_throttled(self) -> int:
-        return _parsed(parsers.parse_throttled, self._run("get_throttled"))
+    def get_throttled(self) -> ThrottleAnswer:
+        # vcgencmd sends the same text command through the same gencmd tag: the since-boot bits.
+        return ThrottleAnswer(_parsed(parsers.parse_throttled, self._run("get_throttled")), since_boot=True)
 
     def measure_clock(self, clock: Clock) -> int:
         return _parsed(parsers.parse_clock, self._run("measure_clock", clock))
@@ -239,17 +315,37 @@ def _parsed(parse: Callable[[str], T], text: str) -> T:
 
 Question = Literal["throttled", "clock"]
 
+# Which sources answer which question, in the order they are asked (see the module docstring).
+ORDER: dict[Question, tuple[str, ...]] = {
+    "throttled": ("vcio_gencmd", "vcio", "vcgencmd", "vcio_property", "sysfs"),
+    "clock": ("vcio_gencmd", "vcio", "vcio_property", "vcgencmd"),
+}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one source said when it was asked while the firmware was looking for one that answers."""
+
+    source: str
+    answer: object = None  # what it answered (a ThrottleAnswer, hertz), or None
+    reason: str | None = None  # why it did not answer, or None
+
 
 class Firmware:
     """Asks each source in turn; for each question keeps using the first source that answered it.
 
     Questions are remembered apart because a source may answer one and not the other (sysfs knows
-    throttling but not clocks).
+    throttling but not clocks), and because they are asked in different orders.
     """
 
-    def __init__(self, sources: Sequence[FirmwareSource]) -> None:
+    def __init__(self, sources: Sequence[FirmwareSource], order: dict[Question, tuple[str, ...]] = ORDER) -> None:
+        by_name = {source.name: source for source in sources}
         self.sources = list(sources)
+        self.order: dict[Question, list[FirmwareSource]] = {
+            question: [by_name[name] for name in names if name in by_name] for question, names in order.items()
+        }
         self._working: dict[Question, FirmwareSource] = {}
+        self._attempts: dict[Question, list[Attempt]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -262,25 +358,37 @@ class Firmware:
         working = self._working.get(question)
         return working.name if working else None
 
+    def attempts(self, question: Question) -> list[Attempt]:
+        """What each source asked said, up to the one that answered, the first time ``question`` was asked."""
+        return list(self._attempts.get(question, []))
+
     def _ask(self, kind: Question, question: Callable[[FirmwareSource], T]) -> T:
         working = self._working.get(kind)
         if working is not None:
             return question(working)
-        reasons: list[str] = []
-        for source in self.sources:
+        attempts: list[Attempt] = []
+        for source in self.order[kind]:
             try:
                 answer = question(source)
             except FirmwareUnavailable as error:
-                reasons.append(f"{source.name}: {error}")
+                attempts.append(Attempt(source.name, reason=str(error)))
                 continue
+            except FirmwareError as error:
+                attempts.append(Attempt(source.name, reason=str(error)))
+                self._attempts[kind] = attempts
+                raise
+            attempts.append(Attempt(source.name, answer=answer))
             with self._lock:
                 if kind not in self._working:
                     logger.info("Reading the firmware's %s through %s", kind, source.name)
                     self._working[kind] = source
+                    self._attempts[kind] = attempts
             return answer
-        raise FirmwareUnavailable("no firmware source answered (" + "; ".join(reasons) + ")")
+        self._attempts[kind] = attempts
+        reasons = "; ".join(f"{attempt.source}: {attempt.reason}" for attempt in attempts)
+        raise FirmwareUnavailable(f"no firmware source answered ({reasons})")
 
-    def get_throttled(self) -> int:
+    def get_throttled(self) -> ThrottleAnswer:
         return self._ask("throttled", lambda source: source.get_throttled())
 
     def measure_clock(self, clock: Clock) -> int:
@@ -288,12 +396,13 @@ class Firmware:
 
 
 def firmware_sources(*, root: Path, device: MailboxDevice, vcgencmd: str, timeout: float) -> list[FirmwareSource]:
-    """Every source, in the order they are asked."""
+    """Every source (each question asks them in its own :data:`ORDER`)."""
     return [
-        GencmdDeviceSource(root / "dev/vcio_gencmd", device),
-        MailboxSource(root / "dev/vcio", device),
-        SysfsThrottleSource(root),
+        GencmdSource("vcio_gencmd", root / "dev/vcio_gencmd", device),
+        GencmdSource("vcio", root / "dev/vcio", device),
         VcgencmdSource(vcgencmd, timeout),
+        PropertyTagSource(root / "dev/vcio", device),
+        SysfsThrottleSource(root),
     ]
 
 
@@ -308,9 +417,8 @@ def install_mailbox_device(device: MailboxDevice) -> MailboxDevice:
     return previous
 
 
-@lru_cache(maxsize=1)
-def get_firmware() -> Firmware:
-    """The process's firmware client, built from settings on first use."""
+def firmware_build() -> Firmware:
+    """A firmware client built from settings, that has asked nothing yet."""
     return Firmware(
         firmware_sources(
             root=Path(settings.ENDRPI_HOST_ROOT),
@@ -319,6 +427,62 @@ def get_firmware() -> Firmware:
             timeout=settings.ENDRPI_FIRMWARE_TIMEOUT,
         )
     )
+
+
+@lru_cache(maxsize=1)
+def get_firmware() -> Firmware:
+    """The process's firmware client, built from settings on first use."""
+    return firmware_build()
+
+
+# --- The firmware's own threads ------------------------------------------------------------------
+
+# The kernel serialises every mailbox transaction behind one mutex (drivers/firmware/raspberrypi.c,
+# rpi_firmware_transaction), so more threads would only queue there; two let a second question
+# start while the first is still being answered.
+FIRMWARE_WORKERS = 2
+
+
+class FirmwareCalls:
+    """A small bounded pool for firmware calls, with at most one call in flight per question.
+
+    :meth:`submit` hands back the call already in flight for the same key if there is one, so
+    however many readers wait on a hanging firmware, it holds at most :data:`FIRMWARE_WORKERS`
+    threads and is asked once per question at a time. The pool's threads start on first use.
+    """
+
+    def __init__(self, workers: int = FIRMWARE_WORKERS, executor: concurrent.futures.Executor | None = None) -> None:
+        self.workers = workers
+        self._executor = executor
+        self._in_flight: dict[str, concurrent.futures.Future[object]] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, key: str, call: Callable[[], T]) -> concurrent.futures.Future[T]:
+        with self._lock:
+            future = self._in_flight.get(key)
+            if future is not None:
+                return future  # type: ignore[return-value]
+            if self._executor is None:
+                self._executor = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=self.workers, thread_name_prefix="endrpi-firmware"
+                )
+            future = self._executor.submit(call)
+            self._in_flight[key] = future
+        # Outside the lock: a call that has already finished runs the callback right here.
+        future.add_done_callback(lambda done: self._forget(key, done))
+        return future  # type: ignore[return-value]
+
+    def _forget(self, key: str, done: concurrent.futures.Future[object]) -> None:
+        with self._lock:
+            if self._in_flight.get(key) is done:
+                del self._in_flight[key]
+
+    def in_flight(self) -> list[str]:
+        with self._lock:
+            return list(self._in_flight)
+
+
+firmware_calls = FirmwareCalls()
 
 
 def _reset_firmware(*, setting: str, **kwargs: object) -> None:

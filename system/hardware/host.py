@@ -6,10 +6,12 @@ fixture tree. A read is one ``open``/``read`` of a small pseudo-file: no subproc
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import platform
 import socket
+import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,27 +33,49 @@ def host_path(relative: str) -> Path:
 def read_host_file(relative: str) -> str:
     """The text of a file below the host root. Raises ``OSError`` as ``open`` does.
 
-    Read with ``os.open``/``os.read`` rather than a text-mode ``open``: this runs on every
-    WebSocket reading, and building a buffered text stream for one small read costs more than the
-    read itself (the kernel writes these files in one go, so the first read holds nearly all of it).
+    Never waits: this runs on the event loop for every WebSocket reading of the temperature, the
+    uptime and memory, so a file that does not answer must not be able to stop it. The kernel's
+    attribute files in /sys and /proc are regular files that the kernel fills in when read; anything
+    else at that path (a FIFO, a socket, a device: a broken driver, or a fixture standing in for one)
+    could block, so it is opened without waiting (``O_NONBLOCK``) and refused unread. (A driver that
+    blocks inside its own attribute's read is past what any open flag can bound; the readings read on
+    the loop are /proc files the kernel prints from memory and the thermal zone's register read.)
+
+    Read with ``os.open``/``os.read`` rather than a text-mode ``open``: building a buffered text
+    stream for one small read costs more than the read itself (the kernel writes these files in one
+    go, so the first read holds nearly all of it).
     """
-    fd = os.open(os.path.join(settings.ENDRPI_HOST_ROOT, relative), os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        chunks = [os.read(fd, _READ_SIZE)]
-        while chunks[-1]:
-            chunks.append(os.read(fd, _READ_SIZE))
-    finally:
-        os.close(fd)
-    return b"".join(chunks).decode("ascii", errors="replace")
+    return read_host_bytes(relative).decode("ascii", errors="replace")
 
 
 _READ_SIZE = 16384
 
 
 def read_host_bytes(relative: str) -> bytes:
-    """The bytes of a file below the host root (device-tree properties are binary)."""
-    with open(host_path(relative), "rb") as handle:
-        return handle.read()
+    """The bytes of a file below the host root (device-tree properties are binary); never waits."""
+    path = os.path.join(settings.ENDRPI_HOST_ROOT, relative)
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+            shown = "/" + relative.lstrip("/")
+            raise OSError(errno.EIO, f"{shown} is {kind}, not a kernel attribute file, so it is not read", path)
+        chunks = [os.read(fd, _READ_SIZE)]
+        while chunks[-1]:
+            chunks.append(os.read(fd, _READ_SIZE))
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFDIR: "a directory",
+}
 
 
 def read_board_model() -> str | None:

@@ -92,17 +92,18 @@ def test_it_refuses_a_reply_that_does_not_answer_the_question(reply, message):
         parsers.mailbox_response(hexbytes(reply), parsers.TAG_GET_THROTTLED, 1)
 
 
-def test_it_packs_a_text_command_as_vcgencmd_does():
+def test_it_packs_a_text_command_as_vcgencmd_does_in_1024_bytes():
+    # vcgencmd's gencmd(): p[(MAX_STRING>>2) + 7] words, with MAX_STRING 996 so the whole is 1024 bytes.
     request = parsers.gencmd_request("measure_clock arm")
-    assert len(request) == 4 * (parsers.GENCMD_MAX // 4 + 7)
-    assert request[:24] == hexbytes("1c040000 00000000 80000300 00040000 00000000 00000000")
+    assert len(request) == 4 * (parsers.GENCMD_MAX // 4 + 7) == 1024
+    assert request[:24] == hexbytes("00040000 00000000 80000300 e4030000 00000000 00000000")
     assert request[24:44] == b"measure_clock arm\0\0\0"
     assert request[-4:] == b"\0\0\0\0"
 
 
 def test_it_refuses_a_command_too_long_for_the_buffer():
-    with pytest.raises(ValueError, match="under 1024 bytes"):
-        parsers.gencmd_request("x" * 1023)
+    with pytest.raises(ValueError, match="under 996 bytes"):
+        parsers.gencmd_request("x" * 995)
 
 
 @pytest.mark.parametrize(
@@ -122,7 +123,7 @@ def test_it_reads_the_text_the_firmware_answered(reply, text):
         (gencmd_reply("", error=2), "error 2"),
         (gencmd_reply("x", code=0x80000001), "refused the request"),
         (b"\0" * 12, "whole 32-bit words"),
-        (gencmd_reply("x")[:-4], "says it is 1052 bytes"),
+        (gencmd_reply("x")[:-4], "says it is 1024 bytes"),
     ],
 )
 def test_it_refuses_a_text_reply_that_failed(reply, message):

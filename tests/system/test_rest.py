@@ -30,6 +30,7 @@ def test_throttle_has_the_eight_flags_of_0x50005(client):
         "armFrequencyCappingHasOccurred": False,
         "throttlingHasOccurred": True,
         "softTemperatureLimitHasOccurred": False,
+        "historyWindow": "SINCE_BOOT",
     }
 
 

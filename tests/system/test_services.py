@@ -4,6 +4,7 @@ import pytest
 
 from endrpi_project.api.errors import ReadingFailed
 from system import services
+from system.hardware import host
 from system.readings import Measurement
 
 
@@ -55,7 +56,8 @@ def test_it_reads_the_measured_clocks_from_the_firmware(vcgencmd):
 
 def test_a_failing_firmware_command_is_a_failed_reading_with_its_message(vcgencmd):
     vcgencmd.answer(fail=True)
-    with pytest.raises(ReadingFailed, match=r"Failed to query system throttle status: .*VCHI initialization failed"):
+    message = r"Failed to query system throttle status: .*Can't open device file: /dev/vcio_gencmd"
+    with pytest.raises(ReadingFailed, match=message):
         services.throttle_read()
 
 
@@ -99,10 +101,34 @@ def test_system_reports_a_failed_section_as_none_with_its_message(host_root, set
     assert system.errors["temperature"].startswith("Failed to query system on chip temperature")
 
 
-def test_system_fails_only_when_every_reading_fails(monkeypatch):
-    def fail() -> None:
-        raise ReadingFailed("Failed to query everything: broken")
+def test_system_fails_only_when_every_reading_fails(monkeypatch, settings):
+    def fail(*args: object) -> None:
+        raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(services, "SECTIONS", dict.fromkeys(services.SECTIONS, fail))
-    with pytest.raises(ReadingFailed, match=r"^Failed to query system"):
+    monkeypatch.setattr(host, "read_host_file", fail)
+    monkeypatch.setattr(host, "read_uname", fail)
+    settings.ENDRPI_VCGENCMD = "/nonexistent/vcgencmd"
+    with pytest.raises(ReadingFailed, match=r"^Failed to query system: ") as failure:
         services.system_read()
+    for reading in ("platform", "on chip temperature", "throttle status", "uptime", "ARM frequency", "memory"):
+        assert f"Failed to query system {reading}" in failure.value.message
+
+
+def test_system_asks_the_firmware_once_per_question(monkeypatch):
+    asked: list[str] = []
+    real_throttled, real_clocks = services._ask_throttled, services._ask_clocks
+
+    def throttled() -> object:
+        asked.append("throttled")
+        return real_throttled()
+
+    def clocks() -> object:
+        asked.append("clocks")
+        return real_clocks()
+
+    monkeypatch.setattr(services, "_ask_throttled", throttled)
+    monkeypatch.setattr(services, "_ask_clocks", clocks)
+    system = services.system_read()
+    assert system.throttle is not None
+    assert system.frequency is not None
+    assert sorted(asked) == ["clocks", "throttled"]
