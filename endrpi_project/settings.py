@@ -233,8 +233,9 @@ ENDRPI_FIRMWARE_TIMEOUT = env_float("ENDRPI_FIRMWARE_TIMEOUT", 2.0, minimum=0.01
 # GPIO: "auto" drives the real pins on a Raspberry Pi and simulates them elsewhere; "mock" always
 # simulates; "real" refuses to start without real GPIO.
 ENDRPI_GPIO = env_choice("ENDRPI_GPIO", "auto", ["auto", "mock", "real"])
-# The PWM frequency used when an output pin is given a duty cycle between 0 and 1.
-ENDRPI_PWM_FREQUENCY = env_float("ENDRPI_PWM_FREQUENCY", 100.0, minimum=1.0)
+# The PWM frequency used when an output pin is given a duty cycle between 0 and 1. Its range is lgpio's
+# (0.1 to 10,000 Hz), checked at start-up by the pins app (pins.rules), where that rule lives.
+ENDRPI_PWM_FREQUENCY = env_float("ENDRPI_PWM_FREQUENCY", 100.0)
 
 # --- Endrpi security (see docs/security.md) ------------------------------------------------------
 

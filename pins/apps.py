@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db.models.signals import post_delete, post_save
 
 
@@ -20,6 +19,7 @@ class PinsConfig(AppConfig):
         # would refuse stops the server at once rather than failing the first PWM update on a Pi.
         problem = rules.pwm_frequency_problem(settings.ENDRPI_PWM_FREQUENCY)
         if problem is not None:
-            raise ImproperlyConfigured(problem)
+            # Like every other bad setting (endrpi_project.env.SettingError): one line, no traceback.
+            raise SystemExit(problem)
         for signal in (post_save, post_delete):
             signal.connect(services.pin_settings_forget, sender=PinSetting, dispatch_uid=f"pins-forget-{signal}")
