@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "endrpi_project.access",
     "system",
     "pins",
+    "endrpi_project.history",
+    "endrpi_project.metrics",
     "endrpi_project.pages",
 ]
 
@@ -91,6 +93,7 @@ MIDDLEWARE = [
     "endrpi_project.access.origins.HostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "endrpi_project.http.static.StaticFilesMiddleware",
+    "endrpi_project.metrics.middleware.RequestTallyMiddleware",
     "endrpi_project.access.origins.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -255,3 +258,12 @@ ENDRPI_ALLOWED_ORIGINS = env_list("ENDRPI_ALLOWED_ORIGINS", [])
 ENDRPI_WS_MAX_MESSAGE_BYTES = env_int("ENDRPI_WS_MAX_MESSAGE_BYTES", 64 * 1024, minimum=256)
 ENDRPI_WS_WRITE_RATE = env_float("ENDRPI_WS_WRITE_RATE", 50.0, minimum=0.01)
 ENDRPI_WS_WRITE_BURST = env_int("ENDRPI_WS_WRITE_BURST", 100, minimum=1)
+
+# --- Endrpi history (see endrpi_project/history) --------------------------------------------------
+
+# A sample of temperature, clocks, memory and throttle flags every INTERVAL seconds, kept RETENTION
+# days; samples wait in memory and are written in one transaction every FLUSH_INTERVAL seconds (SD
+# cards wear with every write: a power cut loses at most that much).
+ENDRPI_HISTORY_INTERVAL = env_int("ENDRPI_HISTORY_INTERVAL", 10, minimum=1, maximum=3600)
+ENDRPI_HISTORY_RETENTION = env_int("ENDRPI_HISTORY_RETENTION", 30, minimum=1, maximum=3650)
+ENDRPI_HISTORY_FLUSH_INTERVAL = env_int("ENDRPI_HISTORY_FLUSH_INTERVAL", 60, minimum=1, maximum=3600)

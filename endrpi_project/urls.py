@@ -34,6 +34,8 @@ urlpatterns = [
     path("docs/websocket", views.websocket_docs, name="websocket-docs"),
     path("", include("system.urls")),
     path("", include("pins.urls")),
+    path("", include("endrpi_project.history.urls")),
+    path("", include("endrpi_project.metrics.urls")),
 ]
 
 handler400 = "endrpi_project.api.errors.bad_request"

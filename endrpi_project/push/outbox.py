@@ -23,6 +23,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from endrpi_project.api.tally import tally
+
 logger = logging.getLogger(__name__)
 
 MESSAGES_DROPPED = "MESSAGES_DROPPED"
@@ -93,6 +95,7 @@ class Outbox:
 
     def _take(self) -> dict[str, Any] | None:
         if self._dropped:
+            tally.drop(self.dropped)
             report = {
                 "action": MESSAGES_DROPPED,
                 "success": True,

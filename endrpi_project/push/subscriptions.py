@@ -23,6 +23,7 @@ from rest_framework import serializers
 from endrpi_project.api.actions import Action, ConnectionAction, ParamDoc, _param_docs
 from endrpi_project.api.envelope import envelope
 from endrpi_project.api.errors import InvalidRequest
+from endrpi_project.api.tally import tally
 from endrpi_project.push.hub import hub
 from endrpi_project.push.outbox import Outbox
 from endrpi_project.push.topics import Plan, Topic, TopicTable
@@ -77,6 +78,7 @@ class Subscriptions:
         plan.start(current)
         subscription = Subscription(topic.name, plan)
         self._by_topic[topic.name] = self._by_group[plan.group] = subscription
+        tally.subscription(topic.name, +1)
         return {"topic": topic.name, "event": plan.event, **plan.described, "current": current}
 
     async def unsubscribe(self, name: str) -> dict[str, Any]:
@@ -87,6 +89,7 @@ class Subscriptions:
 
     async def _leave(self, name: str) -> None:
         subscription = self._by_topic.pop(name)
+        tally.subscription(name, -1)
         group = subscription.plan.group
         self._by_group.pop(group, None)
         for key in [key for key in self._last_seq if key[0] == group]:

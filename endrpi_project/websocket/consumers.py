@@ -29,6 +29,7 @@ from endrpi_project.access.tokens import (
 from endrpi_project.api.actions import Action, ActionTable
 from endrpi_project.api.envelope import NO_ID, envelope, json_decode, json_encode
 from endrpi_project.api.errors import Conflict, EndrpiError, Unauthorized, error_message
+from endrpi_project.api.tally import tally
 from endrpi_project.push.hub import MESSAGE_TYPE
 from endrpi_project.push.subscriptions import Subscriptions
 from endrpi_project.websocket.daphne import transport_backlog
@@ -164,6 +165,7 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
         await self.reply(name, data=data, request_id=request_id)
 
     async def reply(self, action: str | None, *, data: Any = None, error: str | None = None, request_id: Any) -> None:
+        tally.request(edge="websocket", action=action, ok=error is None)
         try:
             text = await self.encode_json(envelope(action, data=data, error=error, request_id=request_id))
         except (ValueError, TypeError, RecursionError):  # an ``id`` that cannot be echoed back
@@ -177,9 +179,11 @@ class SubscriberConsumer(ActionConsumer):
     subscriptions: Subscriptions | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        tally.connection(+1)
         try:
             await super().__call__(scope, receive, send)
         finally:
+            tally.connection(-1)
             # Disconnect or cancellation alike: no group, poller or task outlives the connection.
             if self.subscriptions is not None:
                 subscriptions, self.subscriptions = self.subscriptions, None

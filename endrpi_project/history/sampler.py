@@ -1,0 +1,203 @@
+"""The sampler: a task on the server's event loop that takes the history's readings.
+
+Every second it asks the firmware for the throttle word (the events watch); every
+``ENDRPI_HISTORY_INTERVAL`` seconds it also reads temperature, clocks and memory (a sample); every
+``ENDRPI_HISTORY_FLUSH_INTERVAL`` seconds it writes what it buffered. All of that runs in the
+sampler's one worker thread (the readings go through :mod:`system.services`, which may wait on the
+firmware; the writes wait on the disk), never on the event loop, and queries of the history run in
+the same thread, so the buffer has one owner. When the throttle word cannot be read (no firmware
+here) the per-second watch pauses and is retried with each sample.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from django.db import connections
+
+from endrpi_project.api.errors import ReadingFailed
+from endrpi_project.history.parsers import format_time
+from endrpi_project.history.series import FLAGS
+from endrpi_project.history.store import Event, HistoryStore, SampleRow, ThrottleWatch
+from endrpi_project.push.hub import publish
+from system import services as system
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+WATCH_SECONDS = 1.0
+HISTORY_GROUP = "endrpi.history"
+EVENTS_GROUP = "endrpi.events"
+HISTORY_UPDATED = "HISTORY_UPDATED"
+EVENTS_CHANGED = "EVENTS_CHANGED"
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def throttle_word(throttle: Any) -> int:
+    """The firmware word back from a ``Throttle`` reading (each flag at the bit SPEC.md gives it)."""
+    word = 0
+    for _, attribute, bit in FLAGS:
+        if getattr(throttle, attribute):
+            word |= 1 << bit
+    return word
+
+
+def _taken(read: Callable[[], T]) -> T | None:
+    try:
+        return read()
+    except ReadingFailed:
+        return None
+
+
+def sample_wire(row: SampleRow) -> dict[str, Any]:
+    """A sample as pushed on ``HISTORY``: each reading as in its model, null where it failed."""
+    time_ms, temperature, arm, core, memory, word = row
+    return {
+        "time": format_time(time_ms),
+        "temperature": None if temperature is None else {"systemOnChip": temperature},
+        "frequency": None if arm is None or core is None else {"arm": arm, "core": core},
+        "memory": None if memory is None else {"available": memory},
+        "throttle": None if word is None else {wire: bool(word >> bit & 1) for wire, _, bit in FLAGS},
+    }
+
+
+Published = list[tuple[str, str, Any]]
+
+
+class Sampler:
+    """Runs the history: readings on a schedule, events, writes; owns the store's thread."""
+
+    def __init__(self, *, store: HistoryStore, interval: float, flush_interval: float) -> None:
+        self.store = store
+        self.interval = interval
+        self.flush_interval = flush_interval
+        self.watch = ThrottleWatch()
+        self.watching = True
+        self._executor: ThreadPoolExecutor | None = None
+        self._thread: threading.Thread | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # --- on the event loop ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="endrpi-history")
+        await loop.run_in_executor(self._executor, self._begin)
+        self._task = loop.create_task(self._run(), name="endrpi-history-sampler")
+
+    async def stop(self) -> None:
+        """Stop sampling, end the open events and write what is buffered."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            published = await asyncio.get_running_loop().run_in_executor(executor, self._finish)
+            _publish(published)
+            executor.shutdown(wait=False)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_sample = last_flush = loop.time()
+        due = loop.time()
+        while True:
+            now = loop.time()
+            sample = now >= next_sample
+            flush = now - last_flush >= self.flush_interval
+            if sample or flush or self.watching:
+                try:
+                    published = await loop.run_in_executor(self._executor, self._tick, sample, flush)
+                except Exception:
+                    logger.exception("The history sampler failed; it goes on with the next tick")
+                    published = []
+                _publish(published)
+            if sample:
+                next_sample += self.interval
+                if next_sample <= now:  # a tick ran late: sample again one interval from now
+                    next_sample = now + self.interval
+            if flush:
+                last_flush = now
+            due += WATCH_SECONDS
+            if due <= loop.time():
+                due = loop.time() + WATCH_SECONDS
+            await asyncio.sleep(due - loop.time())
+
+    # --- in the sampler's thread ----------------------------------------------------------------
+
+    def call(self, work: Callable[[], T]) -> T:
+        """Run ``work`` (a query) in the sampler's thread, after whatever it is doing; blocks the caller,
+        so call it from a worker thread, never from the event loop. Without a running sampler (tests,
+        management commands), it runs here."""
+        executor = self._executor
+        if executor is None or threading.current_thread() is self._thread:
+            return work()
+        try:
+            future = executor.submit(work)
+        except RuntimeError:  # shut down meanwhile
+            return work()
+        return future.result()
+
+    def _begin(self) -> None:
+        self._thread = threading.current_thread()
+        self.store.close_dangling()
+
+    def _tick(self, sample: bool, flush: bool) -> Published:
+        now = _now_ms()
+        published: Published = []
+        throttle = _taken(system.throttle_read)
+        word = None if throttle is None else throttle_word(throttle)
+        self.watching = word is not None
+        if word is not None:
+            published += self._events(self.watch.observe(now, word))
+        if sample:
+            temperature = _taken(system.temperature_read)
+            frequency = _taken(system.frequency_read)
+            memory = _taken(system.memory_read)
+            row: SampleRow = (
+                now,
+                None if temperature is None else float(temperature.system_on_chip.quantity),
+                None if frequency is None else int(frequency.arm.quantity),
+                None if frequency is None else int(frequency.core.quantity),
+                None if memory is None else int(memory.available.quantity),
+                word,
+            )
+            self.store.add_sample(row)
+            published.append((HISTORY_GROUP, HISTORY_UPDATED, sample_wire(row)))
+        if flush:
+            try:
+                self.store.flush(now=now)
+            except Exception:  # a locked, full or read-only database: keep the buffer, try again later
+                logger.exception("Could not write the history; %d samples stay buffered", len(self.store.buffer))
+        return published
+
+    def _events(self, events: list[Event]) -> Published:
+        if not events:
+            return []
+        self.store.add_events(events)
+        return [(EVENTS_GROUP, EVENTS_CHANGED, [event.wire() for event in events])]
+
+    def _finish(self) -> Published:
+        try:
+            published = self._events(self.watch.close(_now_ms()))
+            self.store.flush(now=_now_ms())
+            return published
+        finally:
+            connections.close_all()
+
+
+def _publish(published: Published) -> None:
+    for group, action, data in published:
+        publish(group, action=action, data=data)

@@ -1,0 +1,277 @@
+"""The history's memory and its database: samples buffered, written in one transaction, queried.
+
+One :class:`HistoryStore` per process, used from one thread at a time (the sampler's own worker
+thread, see :mod:`...sampler`), so its buffers need no locks. A write (:meth:`HistoryStore.flush`)
+is one SQLite transaction: the buffered samples, their per-minute and per-ten-minute summaries
+recomputed, the events that started or ended, and the rows older than the retention deleted. A
+power cut therefore loses at most what was buffered, and never leaves half a write behind.
+
+A query reads the summaries for the inside of a long range and the samples at its edges (see
+:func:`parsers.split_range`), plus the samples still buffered, so it always includes the latest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+
+from endrpi_project.history import parsers
+from endrpi_project.history.models import MinuteSummary, Sample, TenMinuteSummary, ThrottleEvent
+from endrpi_project.history.series import COLUMN, COLUMNS, CONDITIONS, SERIES, Series
+
+SAMPLE_TABLE = Sample._meta.db_table
+SAMPLE_FIELDS = ("time", "temperature", "arm", "core", "memory", "throttle")
+# Summary levels, finest first: (table, unit of time in ms).
+LEVELS = ((MinuteSummary._meta.db_table, parsers.MINUTE_MS), (TenMinuteSummary._meta.db_table, parsers.TEN_MINUTES_MS))
+
+# Samples kept while writes fail, at most; the oldest are dropped first.
+BUFFER_LIMIT = 10_000
+# A sample as buffered and stored: time (ms), temperature, arm, core, memory available, throttle word.
+SampleRow = tuple[int, float | None, int | None, int | None, int | None, int | None]
+
+
+@dataclass(eq=False)
+class Event:
+    """A throttle or under-voltage condition; ``end`` is ``None`` while it lasts."""
+
+    condition: str
+    start: int
+    end: int | None = None
+    observed: bool = True
+    pk: int | None = field(default=None, repr=False)
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "condition": self.condition,
+            "start": parsers.format_time(self.start),
+            "end": None if self.end is None else parsers.format_time(self.end),
+            "durationSeconds": None if self.end is None else (self.end - self.start) / 1000,
+            "observed": self.observed,
+        }
+
+
+class ThrottleWatch:
+    """Turns successive throttle words into events.
+
+    A "now" flag that is set starts an event and its clearing ends it. A "since boot" flag that
+    turns on between two checks while its "now" flag was never seen set is an event too brief to
+    watch: it is recorded as having happened between the two checks (``observed`` false).
+    """
+
+    def __init__(self) -> None:
+        self.open: dict[str, Event] = {}
+        self._last: tuple[int, int] | None = None  # (time, word) of the last successful check
+
+    def observe(self, now: int, word: int) -> list[Event]:
+        changed: list[Event] = []
+        for condition, now_bit, boot_bit in CONDITIONS:
+            active = bool(word >> now_bit & 1)
+            event = self.open.get(condition)
+            if active and event is None:
+                event = self.open[condition] = Event(condition, start=now)
+                changed.append(event)
+            elif not active and event is not None:
+                event.end = now
+                del self.open[condition]
+                changed.append(event)
+            elif not active and self._last is not None:
+                before, was = self._last
+                if not was >> boot_bit & 1 and word >> boot_bit & 1:
+                    changed.append(Event(condition, start=before, end=now, observed=False))
+        self._last = (now, word)
+        return changed
+
+    def close(self, now: int) -> list[Event]:
+        """End every open event at ``now`` (the server stops watching)."""
+        closed = list(self.open.values())
+        for event in closed:
+            event.end = now
+        self.open.clear()
+        return closed
+
+
+def _summary_select(names: Sequence[str], source: str) -> str:
+    """``sum(x_n), min(x_min), ...`` over a finer level's rows (``source`` "sample" or "summary")."""
+    parts = []
+    for name in names:
+        column = COLUMN[name]
+        operand = column.per_sample if source == "sample" else name
+        parts.append(f"{column.aggregate}({operand})")
+    return ", ".join(parts)
+
+
+class HistoryStore:
+    """Buffered samples and events, the flush that writes them, and the queries that read them."""
+
+    def __init__(self, *, retention_ms: int) -> None:
+        self.retention_ms = retention_ms
+        self.buffer: list[SampleRow] = []
+        self.pending_events: list[Event] = []  # started, ended or recorded since the last write
+        self.latest: SampleRow | None = None
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def add_sample(self, row: SampleRow) -> None:
+        if len(self.buffer) >= BUFFER_LIMIT:  # writes keep failing (a full or read-only disk)
+            del self.buffer[0]
+        self.buffer.append(row)
+        self.latest = row
+
+    def add_events(self, events: Iterable[Event]) -> None:
+        for event in events:
+            if event not in self.pending_events:
+                self.pending_events.append(event)
+
+    def flush(self, *, now: int) -> None:
+        """Write everything buffered, and prune, in one transaction; on failure keep it buffered."""
+        rows, events = self.buffer, self.pending_events
+        created: list[tuple[Event, int]] = []
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                if rows:
+                    placeholders = ", ".join(["%s"] * len(SAMPLE_FIELDS))
+                    cursor.executemany(
+                        f"INSERT OR REPLACE INTO {SAMPLE_TABLE} ({', '.join(SAMPLE_FIELDS)}) VALUES ({placeholders})",
+                        rows,
+                    )
+                    self._summarize(cursor, {row[0] for row in rows})
+                self._prune(cursor, cutoff=now - self.retention_ms)
+            for event in events:
+                if event.pk is None:
+                    stored = ThrottleEvent.objects.create(
+                        condition=event.condition, start=event.start, end=event.end, observed=event.observed
+                    )
+                    created.append((event, stored.pk))
+                else:
+                    ThrottleEvent.objects.filter(pk=event.pk).update(end=event.end)
+        for event, pk in created:
+            event.pk = pk
+        self.buffer = self.buffer[len(rows) :]
+        self.pending_events = [event for event in self.pending_events if event not in events]
+
+    def _summarize(self, cursor: Any, times: set[int]) -> None:
+        """Recompute the summaries of every unit of time these sample times fall in."""
+        names = [column.name for column in COLUMNS]
+        source_table, source_key, source = SAMPLE_TABLE, "time", "sample"
+        for table, unit in LEVELS:
+            starts = sorted({time // unit * unit for time in times})
+            select = _summary_select(names, source)
+            cursor.executemany(
+                f"INSERT OR REPLACE INTO {table} (start, {', '.join(names)}) "
+                f"SELECT %s, {select} FROM {source_table} WHERE {source_key} >= %s AND {source_key} < %s "
+                "HAVING count(*) > 0",
+                [(start, start, start + unit) for start in starts],
+            )
+            source_table, source_key, source = table, "start", "summary"
+            times = set(starts)
+
+    def _prune(self, cursor: Any, *, cutoff: int) -> None:
+        cursor.execute(f"DELETE FROM {SAMPLE_TABLE} WHERE time < %s", [cutoff])
+        for table, unit in LEVELS:
+            cursor.execute(f"DELETE FROM {table} WHERE start + %s <= %s", [unit, cutoff])
+        ThrottleEvent.objects.filter(start__lt=cutoff, end__lt=cutoff).delete()
+
+    def close_dangling(self) -> None:
+        """Events left open by a server that stopped without closing them (a power cut): they end at
+        the last sample written after they started, or at their start."""
+        for event in ThrottleEvent.objects.filter(end__isnull=True):
+            last = Sample.objects.filter(time__gte=event.start).order_by("-time").values_list("time", flat=True).first()
+            ThrottleEvent.objects.filter(pk=event.pk).update(end=last if last is not None else event.start)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def history(self, *, readings: Sequence[str], since: int, until: int, points: int) -> dict[str, Any]:
+        """Evenly bucketed series (min, mean, max per bucket) of ``readings`` over ``[since, until)``.
+
+        Buckets without samples (the server was off) are left out; ``count`` says how many samples
+        each bucket holds.
+        """
+        width = parsers.bucket_width(since_ms=since, until_ms=until, points=points)
+        chosen = [series for series in SERIES if series.reading in readings]
+        names = ["samples", *dict.fromkeys(name for series in chosen for name in series.columns)]
+        buckets = self._buckets(names, since=since, until=until, width=width)
+        order = sorted(buckets)
+        out: dict[str, Any] = {
+            "since": parsers.format_time(since),
+            "until": parsers.format_time(until),
+            "bucketSeconds": width / 1000,
+            "time": [parsers.format_time(index * width) for index in order],
+            "count": [buckets[index]["samples"] for index in order],
+            "readings": {},
+        }
+        rows = [buckets[index] for index in order]
+        for series in chosen:
+            out["readings"].setdefault(series.reading, {})[series.key] = _line(series, rows)
+        return out
+
+    def _buckets(self, names: Sequence[str], *, since: int, until: int, width: int) -> dict[int, dict[str, Any]]:
+        """Bucket index -> aggregated columns, from the summaries, the samples and the buffer."""
+        granularities = tuple(unit for _, unit in LEVELS if width % unit == 0)
+        per_sample = ", ".join(f"{COLUMN[name].per_sample} AS {name}" for name in names)
+        selects: list[str] = []
+        params: list[Any] = []
+        for level, start, end in parsers.split_range(since, until, granularities):
+            if level == 0:
+                selects.append(
+                    f"SELECT time / {width} AS bucket, {per_sample} FROM {SAMPLE_TABLE} WHERE time >= %s AND time < %s"
+                )
+            else:
+                table = LEVELS[level - 1][0]
+                selects.append(
+                    f"SELECT start / {width} AS bucket, {', '.join(names)} FROM {table} "
+                    "WHERE start >= %s AND start < %s"
+                )
+            params += [start, end]
+        buffered = [row for row in self.buffer if since <= row[0] < until]
+        prefix = ""
+        if buffered:
+            # Samples not written yet join the query as a table of values, summed by the same SQL.
+            values = ", ".join(["(" + ", ".join(["%s"] * len(SAMPLE_FIELDS)) + ")"] * len(buffered))
+            prefix = f"WITH buffered ({', '.join(SAMPLE_FIELDS)}) AS (VALUES {values}) "
+            params = [value for row in buffered for value in row] + params
+            selects.append(f"SELECT time / {width} AS bucket, {per_sample} FROM buffered")
+        if not selects:
+            return {}
+        sql = (
+            f"{prefix}SELECT bucket, {_summary_select(names, 'summary')} FROM ({' UNION ALL '.join(selects)}) "
+            "GROUP BY bucket ORDER BY bucket"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return {row[0]: dict(zip(names, row[1:], strict=True)) for row in cursor.fetchall()}
+
+    def events(self, *, since: int, until: int) -> list[dict[str, Any]]:
+        """Events that overlap ``[since, until)``, oldest first; those not yet written included."""
+        by_key: dict[tuple[str, int], Event] = {}
+        stored = ThrottleEvent.objects.filter(start__lt=until).exclude(end__lt=since).order_by("start")
+        for row in stored:
+            by_key[(row.condition, row.start)] = Event(row.condition, row.start, row.end, row.observed, row.pk)
+        for event in self.pending_events:
+            if event.start < until and (event.end is None or event.end >= since):
+                by_key[(event.condition, event.start)] = event
+        return [event.wire() for event in sorted(by_key.values(), key=lambda event: (event.start, event.condition))]
+
+
+def _line(series: Series, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    minimum: list[Any] = []
+    mean: list[Any] = []
+    maximum: list[Any] = []
+    for row in rows:
+        count = row.get(series.count) or 0
+        total = row.get(series.total)
+        if not count or total is None:
+            minimum.append(None)
+            mean.append(None)
+            maximum.append(None)
+        elif series.flag:
+            minimum.append(int(total == count))
+            mean.append(round(total / count, 4))
+            maximum.append(int(total > 0))
+        else:
+            minimum.append(row[series.minimum])  # type: ignore[index]
+            mean.append(round(total / count, 3))
+            maximum.append(row[series.maximum])  # type: ignore[index]
+    return {"unitOfMeasurement": series.unit, "prefix": series.prefix, "min": minimum, "mean": mean, "max": maximum}
