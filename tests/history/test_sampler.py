@@ -1,0 +1,124 @@
+"""The sampler's ticks, driven by hand: what it reads, buffers, writes and publishes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from endrpi_project.history import sampler as sampler_module
+from endrpi_project.history.models import Sample, ThrottleEvent
+from endrpi_project.history.sampler import EVENTS_CHANGED, HISTORY_UPDATED, Sampler, throttle_word
+from endrpi_project.history.store import HistoryStore
+from system import services as system
+from tests.history.conftest import DAY_MS
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sampler(store: HistoryStore) -> Sampler:
+    return Sampler(store=store, interval=10, flush_interval=60)
+
+
+def test_the_throttle_word_comes_back_from_the_reading(vcgencmd):
+    vcgencmd.answer(throttled="0xa000a")
+    assert throttle_word(system.throttle_read()) == 0xA000A
+
+
+def test_a_sample_holds_every_reading_and_is_published(sampler):
+    published = sampler._tick(True, False)
+    [row] = sampler.store.buffer
+    assert row[1:] == (48.312, 1500398464, 500000992, 3411872, 0x50005)
+    history = [data for group, action, data in published if action == HISTORY_UPDATED]
+    assert history == [
+        {
+            "time": history[0]["time"],
+            "temperature": {"systemOnChip": 48.312},
+            "frequency": {"arm": 1500398464, "core": 500000992},
+            "memory": {"available": 3411872},
+            "throttle": {
+                "underVoltageDetected": True,
+                "armFrequencyCapped": False,
+                "throttling": True,
+                "softTemperatureLimitActive": False,
+                "underVoltageHasOccurred": True,
+                "armFrequencyCappingHasOccurred": False,
+                "throttlingHasOccurred": True,
+                "softTemperatureLimitHasOccurred": False,
+            },
+        }
+    ]
+
+
+def test_a_watch_tick_takes_no_sample_and_reports_events_as_they_start_and_end(sampler, vcgencmd):
+    vcgencmd.answer(throttled="0x0")
+    assert sampler._tick(False, False) == []
+    vcgencmd.answer(throttled="0x50005")
+    [(group, action, started)] = sampler._tick(False, False)
+    assert action == EVENTS_CHANGED
+    assert {event["condition"] for event in started} == {"underVoltage", "throttling"}
+    assert all(event["end"] is None for event in started)
+    vcgencmd.answer(throttled="0x50000")
+    [(_, _, ended)] = sampler._tick(False, False)
+    assert all(event["end"] is not None for event in ended)
+    assert sampler.store.buffer == []
+    assert len(sampler.store.pending_events) == 2
+
+
+def test_a_failing_reading_is_null_in_the_sample(sampler, host_root):
+    host_root.remove("sys/class/thermal/thermal_zone0/temp")
+    sampler._tick(True, False)
+    [row] = sampler.store.buffer
+    assert row[1] is None and row[2] == 1500398464
+
+
+def test_without_a_throttle_reading_the_watch_pauses_until_the_next_sample(sampler, vcgencmd):
+    vcgencmd.answer(fail=True)
+    sampler._tick(True, False)
+    assert sampler.watching is False
+    assert sampler.store.buffer[0][5] is None and sampler.store.buffer[0][2] is None
+    vcgencmd.answer(throttled="0x0")
+    sampler._tick(True, False)
+    assert sampler.watching is True
+
+
+def test_a_flush_tick_writes_the_buffer_and_events(sampler, vcgencmd):
+    vcgencmd.answer(throttled="0x1")
+    sampler._tick(True, False)
+    sampler._tick(True, True)
+    assert Sample.objects.count() == 2
+    assert ThrottleEvent.objects.get().condition == "underVoltage"
+
+
+def test_a_write_that_fails_is_logged_and_retried(sampler, monkeypatch, caplog):
+    def fail(**kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(sampler.store, "flush", fail)
+    sampler._tick(True, True)
+    assert "Could not write the history; 1 samples stay buffered" in caplog.text
+    monkeypatch.undo()
+    sampler._tick(True, True)
+    assert Sample.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_start_samples_at_once_and_stop_writes_what_is_buffered(store, monkeypatch):
+    published = []
+    monkeypatch.setattr(sampler_module, "publish", lambda group, **message: published.append(message["action"]))
+    running = Sampler(store=store, interval=10, flush_interval=3600)
+    await running.start()
+    for _ in range(100):
+        if HISTORY_UPDATED in published:
+            break
+        await asyncio.sleep(0.05)
+    await running.stop()
+    assert HISTORY_UPDATED in published
+    assert EVENTS_CHANGED in published  # 0x50005: under-voltage and throttling start, then end at stop
+    from asgiref.sync import sync_to_async
+
+    assert await sync_to_async(Sample.objects.count)() == 1
+    ends = await sync_to_async(lambda: list(ThrottleEvent.objects.values_list("end", flat=True)))()
+    assert len(ends) == 2 and None not in ends
+    assert store.retention_ms == 30 * DAY_MS
