@@ -70,8 +70,10 @@ def test_a_range_splits_into_adjacent_pieces_aligned_to_their_level(since, span)
     pieces = parsers.split_range(since, since + span, units)
     position = since
     for level, start, end in pieces:
-        assert start == position and end > start
+        assert start == position
+        assert end > start
         if level:
-            assert start % units[level - 1] == 0 and end % units[level - 1] == 0
+            assert start % units[level - 1] == 0
+            assert end % units[level - 1] == 0
         position = end
     assert position == since + span or (span == 0 and not pieces)

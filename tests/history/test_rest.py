@@ -35,11 +35,13 @@ def test_history_answers_buckets_of_each_reading(client, filled):
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"since", "until", "bucketSeconds", "time", "count", "readings"}
-    assert body["since"] == "2026-11-29T11:00:00.000Z" and body["until"] == "2026-11-29T12:00:00.000Z"
+    assert body["since"] == "2026-11-29T11:00:00.000Z"
+    assert body["until"] == "2026-11-29T12:00:00.000Z"
     assert set(body["readings"]) == {"temperature", "frequency"}
     assert set(body["readings"]["frequency"]) == {"arm", "core"}
     temperature = body["readings"]["temperature"]["systemOnChip"]
-    assert temperature["unitOfMeasurement"] == "CELSIUS" and temperature["prefix"] is None
+    assert temperature["unitOfMeasurement"] == "CELSIUS"
+    assert temperature["prefix"] is None
     assert len(body["time"]) == len(body["count"]) == len(temperature["mean"]) <= 500
     assert sum(body["count"]) == 360
 
@@ -55,7 +57,8 @@ def test_points_bounds_the_number_of_buckets(client, filled):
 
 def test_history_defaults_to_the_last_day(client):
     body = get(client, "/system/history").json()
-    assert body["time"] == [] and body["count"] == []
+    assert body["time"] == []
+    assert body["count"] == []
 
 
 @pytest.mark.parametrize("ask", ["?format=csv", ""])

@@ -55,7 +55,7 @@ def test_a_watch_tick_takes_no_sample_and_reports_events_as_they_start_and_end(s
     vcgencmd.answer(throttled="0x0")
     assert sampler._tick(False, False) == []
     vcgencmd.answer(throttled="0x50005")
-    [(group, action, started)] = sampler._tick(False, False)
+    [(_group, action, started)] = sampler._tick(False, False)
     assert action == EVENTS_CHANGED
     assert {event["condition"] for event in started} == {"underVoltage", "throttling"}
     assert all(event["end"] is None for event in started)
@@ -70,14 +70,16 @@ def test_a_failing_reading_is_null_in_the_sample(sampler, host_root):
     host_root.remove("sys/class/thermal/thermal_zone0/temp")
     sampler._tick(True, False)
     [row] = sampler.store.buffer
-    assert row[1] is None and row[2] == 1500398464
+    assert row[1] is None
+    assert row[2] == 1500398464
 
 
 def test_without_a_throttle_reading_the_watch_pauses_until_the_next_sample(sampler, vcgencmd):
     vcgencmd.answer(fail=True)
     sampler._tick(True, False)
     assert sampler.watching is False
-    assert sampler.store.buffer[0][5] is None and sampler.store.buffer[0][2] is None
+    assert sampler.store.buffer[0][5] is None
+    assert sampler.store.buffer[0][2] is None
     vcgencmd.answer(throttled="0x0")
     sampler._tick(True, False)
     assert sampler.watching is True
@@ -120,5 +122,6 @@ async def test_start_samples_at_once_and_stop_writes_what_is_buffered(store, mon
 
     assert await sync_to_async(Sample.objects.count)() == 1
     ends = await sync_to_async(lambda: list(ThrottleEvent.objects.values_list("end", flat=True)))()
-    assert len(ends) == 2 and None not in ends
+    assert len(ends) == 2
+    assert None not in ends
     assert store.retention_ms == 30 * DAY_MS

@@ -154,11 +154,14 @@ def test_a_failed_write_keeps_the_buffer_and_writes_nothing(store, monkeypatch):
     monkeypatch.setattr(store, "_prune", fail)
     with pytest.raises(RuntimeError):
         store.flush(now=START + 60_000)
-    assert Sample.objects.count() == 0 and ThrottleEvent.objects.count() == 0
-    assert len(store.buffer) == 6 and len(store.pending_events) == 1
+    assert Sample.objects.count() == 0
+    assert ThrottleEvent.objects.count() == 0
+    assert len(store.buffer) == 6
+    assert len(store.pending_events) == 1
     monkeypatch.undo()
     store.flush(now=START + 60_000)
-    assert Sample.objects.count() == 6 and ThrottleEvent.objects.count() == 1
+    assert Sample.objects.count() == 6
+    assert ThrottleEvent.objects.count() == 1
 
 
 def test_rows_older_than_the_retention_are_pruned_in_the_write(store):

@@ -30,11 +30,13 @@ async def test_read_history_answers_what_rest_answers():
     await fill()
     async with websocket() as client:
         reply = await client.request("READ_HISTORY", params={**PARAMS, "points": 50}, id=7)
-    assert reply["success"] is True and reply["id"] == 7
+    assert reply["success"] is True
+    assert reply["id"] == 7
     status, body = await http_get(
         "/system/history?readings=temperature&since=2026-11-29T11:00:00Z&until=2026-11-29T12:00:00Z&points=50"
     )
-    assert status == 200 and reply["data"] == body
+    assert status == 200
+    assert reply["data"] == body
     assert sum(body["count"]) == 360
 
 
@@ -71,7 +73,9 @@ async def test_bad_params_get_an_error_envelope_and_the_connection_stays_open(ac
         import json
 
         reply = await client.send_text(json.dumps(message))
-        assert reply["action"] == action and reply["success"] is False and reply["data"] is None
+        assert reply["action"] == action
+        assert reply["success"] is False
+        assert reply["data"] is None
         assert reply["error"].startswith(error)
         assert (await client.request("READ_EVENTS", params={}))["success"] is True
 
