@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def brute_force(rows, *, since, until, points):
     """What the history must answer, computed the slow way from every sample."""
     width = parsers.bucket_width(since_ms=since, until_ms=until, points=points)
-    buckets = {}
+    buckets: dict[int, list[Any]] = {}
     for row in rows:
         if since <= row[0] < until:
             buckets.setdefault(row[0] // width, []).append(row)

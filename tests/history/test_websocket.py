@@ -14,8 +14,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 START = 1_795_950_000_000  # 2026-11-29T11:00:00Z
 
 
-@database_sync_to_async
-def fill() -> None:
+async def fill() -> None:
+    await database_sync_to_async(_fill)()
+
+
+def _fill() -> None:
     store = services.history_sampler().store
     for row in simulated_samples(start=START, count=360, interval_ms=10_000):
         store.add_sample(row)
