@@ -22,6 +22,9 @@ REST_ROUTES = {
     "/system/memory": {"get"},
     "/pins": {"get"},
     "/pins/{pin_id}": {"get", "put"},
+    "/system/history": {"get"},
+    "/system/events": {"get"},
+    "/metrics": {"get"},
 }
 
 

@@ -43,7 +43,7 @@ class HistoryView(APIView):
         responses={
             (200, "application/json"): serializers.HistorySerializer,
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="one line per bucket"),
-            **error_responses(400),
+            **error_responses(400, 500),
         },
         tags=["history"],
     )
@@ -73,7 +73,7 @@ class EventsView(APIView):
 
     @extend_schema(
         parameters=[serializers.EventsParams],
-        responses={200: serializers.EventsSerializer, **error_responses(400)},
+        responses={200: serializers.EventsSerializer, **error_responses(400, 500)},
         tags=["history"],
     )
     def get(self, request: Request) -> Response:

@@ -39,7 +39,7 @@ class MetricsView(APIView):
     @extend_schema(
         responses={
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="Prometheus text format 0.0.4"),
-            **error_responses(),
+            **error_responses(500),
         },
         tags=["metrics"],
     )
