@@ -10,9 +10,19 @@ import re
 from datetime import UTC, datetime
 
 # A relative time: a minus sign, a number and a unit, e.g. -24h, -30m, -7d, -1.5h, -90s, -2w.
-_RELATIVE = re.compile(r"^-\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$")
+_RELATIVE = re.compile(r"^-([0-9]{1,9}(?:\.[0-9]{1,3})?)([smhdw])$")
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+# An ISO 8601 date, or date and time (seconds, fraction and offset optional; none means UTC).
+_ISO = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+)
 TIME_FORMS = "an ISO 8601 time (2026-11-29T12:00:00Z), a relative time (-30m, -24h, -7d) or now"
+# What the OpenAPI schema promises is accepted: a subset of the above that is always a real time
+# (days up to 28, so every month has them).
+TIME_PATTERN = (
+    r"^(now|-[0-9]{1,5}(\.[0-9]{1,3})?[smhdw]|(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+    r"(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])?)?)$"
+)
 
 MINUTE_MS = 60_000
 TEN_MINUTES_MS = 600_000
@@ -24,20 +34,26 @@ def parse_time(text: str, *, now_ms: int) -> int:
     ISO 8601 with or without an offset (no offset means UTC), a date alone (its midnight UTC),
     ``now``, or a relative time before ``now_ms``.
     """
-    value = text.strip()
-    if value.lower() == "now":
+    if text == "now":
         return now_ms
-    relative = _RELATIVE.match(value.lower())
+    relative = _RELATIVE.match(text)
     if relative:
-        amount, unit = float(relative.group(1)), relative.group(2)
-        return now_ms - round(amount * _UNIT_MS[unit])
+        ms = now_ms - round(float(relative.group(1)) * _UNIT_MS[relative.group(2)])
+    elif _ISO.match(text):
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as error:
+            raise ValueError(f"{text[:64]!r} is not a time: {error}") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        ms = round(moment.timestamp() * 1000)
+    else:
+        raise ValueError(f"{text[:64]!r} is not a time: use {TIME_FORMS}")
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{text[:64]!r} is not a time: use {TIME_FORMS}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return round(moment.timestamp() * 1000)
+        format_time(ms)
+    except (ValueError, OverflowError, OSError):
+        raise ValueError(f"{text[:64]!r} is too far from now") from None
+    return ms
 
 
 def format_time(ms: int) -> str:

@@ -13,7 +13,6 @@ import time
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -48,7 +47,7 @@ def _before(offset_ms: int | None) -> Any:
     return _Before(offset_ms)
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field({"type": "string", "pattern": parsers.TIME_PATTERN, "example": "-24h"})
 class TimeField(serializers.Field[int, str, str, Any]):
     """A time as people type it: ISO 8601, ``now`` or relative (``-24h``); milliseconds inside."""
 
@@ -67,7 +66,10 @@ class TimeField(serializers.Field[int, str, str, Any]):
         return parsers.format_time(value)
 
 
-@extend_schema_field(OpenApiTypes.STR)
+_ONE_READING = "(" + "|".join(READINGS) + ")"
+
+
+@extend_schema_field({"type": "string", "pattern": f"^{_ONE_READING}(,{_ONE_READING})*$", "example": "temperature"})
 class ReadingsField(serializers.Field[list[str], Any, list[str], Any]):
     """Readings as a list, or as one comma-separated string (a query string's ``temperature,frequency``)."""
 
@@ -96,17 +98,15 @@ class ReadingsField(serializers.Field[list[str], Any, list[str], Any]):
 
 
 class RangeParams(serializers.Serializer[Any]):
-    """``since`` before ``until``; relative times count from one "now" per request."""
+    """``since`` and ``until``; relative times count from one "now" per request.
+
+    A range that ends before it starts is empty, not an error: it answers no buckets and no events.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         context = dict(kwargs.pop("context", None) or {})
         context.setdefault("now_ms", time.time_ns() // 1_000_000)
         super().__init__(*args, context=context, **kwargs)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["since"] >= attrs["until"]:
-            raise serializers.ValidationError({"since": "since must be before until"})
-        return attrs
 
 
 _UNTIL_HELP = f"End of the range (default now): {parsers.TIME_FORMS}."

@@ -192,7 +192,8 @@ class HistoryStore:
         width = parsers.bucket_width(since_ms=since, until_ms=until, points=points)
         chosen = [series for series in SERIES if series.reading in readings]
         names = ["samples", *dict.fromkeys(name for series in chosen for name in series.columns)]
-        buckets = self._buckets(names, since=since, until=until, width=width)
+        # An inverted range is an empty one.
+        buckets = self._buckets(names, since=since, until=max(until, since), width=width)
         order = sorted(buckets)
         out: dict[str, Any] = {
             "since": parsers.format_time(since),
@@ -246,6 +247,8 @@ class HistoryStore:
     def events(self, *, since: int, until: int) -> list[dict[str, Any]]:
         """Events that overlap ``[since, until)``, oldest first; those not yet written included."""
         by_key: dict[tuple[str, int], Event] = {}
+        if since >= until:
+            return []
         stored = ThrottleEvent.objects.filter(start__lt=until).exclude(end__lt=since).order_by("start")
         for row in stored:
             by_key[(row.condition, row.start)] = Event(row.condition, row.start, row.end, row.observed, row.pk)

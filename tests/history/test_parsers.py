@@ -30,7 +30,9 @@ def test_it_reads_iso_and_relative_times(text, expected):
     assert parsers.parse_time(text, now_ms=NOW) == expected
 
 
-@pytest.mark.parametrize("text", ["", "yesterday", "-24x", "24h", "+1h", "-h", "2026-13-01", "12:00"])
+@pytest.mark.parametrize(
+    "text", ["", "yesterday", "-24x", "24h", "+1h", "-h", "12:00", "NOW", " -24h", "2026-11-29 12:00", "20261129"]
+)
 def test_it_refuses_other_text_saying_what_it_accepts(text):
     with pytest.raises(ValueError, match="is not a time: use an ISO 8601 time"):
         parsers.parse_time(text, now_ms=NOW)
@@ -77,3 +79,14 @@ def test_a_range_splits_into_adjacent_pieces_aligned_to_their_level(since, span)
             assert end % units[level - 1] == 0
         position = end
     assert position == since + span or (span == 0 and not pieces)
+
+
+@pytest.mark.parametrize("text", ["2026-13-01", "2026-02-30", "0000-01-01", "2026-11-29T25:00"])
+def test_it_refuses_dates_that_do_not_exist(text):
+    with pytest.raises(ValueError, match="is not a time"):
+        parsers.parse_time(text, now_ms=NOW)
+
+
+@given(st.from_regex(parsers.TIME_PATTERN, fullmatch=True))
+def test_every_time_the_schema_promises_is_accepted(text):
+    parsers.parse_time(text, now_ms=NOW)
