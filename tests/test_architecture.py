@@ -27,6 +27,8 @@ LAYERS = {
     "system": 4,
     "pins": 4,
     "endrpi_project.pages": 5,
+    "endrpi_project.history": 5,
+    "endrpi_project.metrics": 5,
     "endrpi_project.testing": 5,
     "endrpi_project": 6,
 }
