@@ -60,6 +60,11 @@ def _taken(read: Callable[[], T]) -> T | None:
         return None
 
 
+def _boot_time(now: int) -> int | None:
+    uptime = _taken(system.uptime_read)
+    return None if uptime is None else now - round(uptime.seconds * 1000)
+
+
 def sample_wire(row: SampleRow) -> dict[str, Any]:
     """A sample as pushed on ``HISTORY``: each reading as in its model, null where it failed."""
     time_ms, temperature, arm, core, memory, word = row
@@ -103,9 +108,11 @@ class Sampler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        executor, self._executor = self._executor, None
+        executor = self._executor
         if executor is not None:
+            # Queries that arrive meanwhile still queue behind the final write, in the same thread.
             published = await asyncio.get_running_loop().run_in_executor(executor, self._finish)
+            self._executor = None
             _publish(published)
             executor.shutdown(wait=False)
 
@@ -161,7 +168,11 @@ class Sampler:
         word = None if throttle is None else throttle_word(throttle)
         self.watching = word is not None
         if word is not None:
-            published += self._events(self.watch.observe(now, word))
+            boot = None if self.watch.watched else _boot_time(now)
+            events = self.watch.observe(now, word, boot=boot)
+            if boot is not None:  # a flag set before the server started: recorded once per boot
+                events = [event for event in events if not self.store.seen_since(event.condition, boot)]
+            published += self._events(events)
         if sample:
             temperature = _taken(system.temperature_read)
             frequency = _taken(system.frequency_read)

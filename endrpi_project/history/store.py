@@ -65,7 +65,17 @@ class ThrottleWatch:
         self.open: dict[str, Event] = {}
         self._last: tuple[int, int] | None = None  # (time, word) of the last successful check
 
-    def observe(self, now: int, word: int) -> list[Event]:
+    @property
+    def watched(self) -> bool:
+        """Whether a throttle word has been seen yet."""
+        return self._last is not None
+
+    def observe(self, now: int, word: int, *, boot: int | None = None) -> list[Event]:
+        """The events that started, ended or are found with this word.
+
+        On the first word, a "since boot" flag already set (with its "now" flag clear) is an event
+        between ``boot`` (when given) and now: it happened before the watch began.
+        """
         changed: list[Event] = []
         for condition, now_bit, boot_bit in CONDITIONS:
             active = bool(word >> now_bit & 1)
@@ -81,6 +91,8 @@ class ThrottleWatch:
                 before, was = self._last
                 if not was >> boot_bit & 1 and word >> boot_bit & 1:
                     changed.append(Event(condition, start=before, end=now, observed=False))
+            elif not active and boot is not None and word >> boot_bit & 1:
+                changed.append(Event(condition, start=boot, end=now, observed=False))
         self._last = (now, word)
         return changed
 
@@ -173,6 +185,12 @@ class HistoryStore:
         for table, unit in LEVELS:
             cursor.execute(f"DELETE FROM {table} WHERE start + %s <= %s", [unit, cutoff])
         ThrottleEvent.objects.filter(start__lt=cutoff, end__lt=cutoff).delete()
+
+    def seen_since(self, condition: str, since: int) -> bool:
+        """Whether an event of ``condition`` lasting until ``since`` or later is recorded."""
+        if any(e.condition == condition and (e.end is None or e.end >= since) for e in self.pending_events):
+            return True
+        return ThrottleEvent.objects.filter(condition=condition).exclude(end__lt=since).exists()
 
     def close_dangling(self) -> None:
         """Events left open by a server that stopped without closing them (a power cut): they end at

@@ -125,3 +125,16 @@ async def test_start_samples_at_once_and_stop_writes_what_is_buffered(store, mon
     assert len(ends) == 2
     assert None not in ends
     assert store.retention_ms == 30 * DAY_MS
+
+
+def test_a_flag_set_before_the_server_started_is_recorded_once_per_boot(store, vcgencmd):
+    vcgencmd.answer(throttled="0x10000")  # under-voltage has occurred since boot, not now
+    first = Sampler(store=store, interval=10, flush_interval=60)
+    [(_, _, [event])] = first._tick(False, True)
+    assert event["condition"] == "underVoltage"
+    assert event["observed"] is False
+    assert event["durationSeconds"] == pytest.approx(123456.78, abs=1)  # uptime: since boot
+    first._tick(False, True)
+    restarted = Sampler(store=store, interval=10, flush_interval=60)
+    assert restarted._tick(False, True) == []
+    assert ThrottleEvent.objects.count() == 1

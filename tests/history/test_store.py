@@ -227,9 +227,14 @@ class TestThrottleWatch:
         assert (brief.condition, brief.start, brief.end, brief.observed) == ("underVoltage", 1000, 2000, False)
         assert watch.observe(3000, 0x10000) == []
 
-    def test_a_since_boot_flag_already_set_at_the_first_check_is_no_event(self):
+    def test_a_since_boot_flag_already_set_at_the_first_check_happened_since_boot(self):
+        assert ThrottleWatch().observe(1000, 0xF0000) == []
         watch = ThrottleWatch()
-        assert watch.observe(1000, 0xF0000) == []
+        found = watch.observe(9000, 0x50004, boot=1000)
+        assert [(e.condition, e.start, e.end, e.observed) for e in found if not e.observed] == [
+            ("underVoltage", 1000, 9000, False)
+        ]
+        assert watch.observe(10_000, 0x50004, boot=1000) == []
 
     def test_closing_ends_what_is_open(self):
         watch = ThrottleWatch()
