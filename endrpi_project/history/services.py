@@ -8,6 +8,7 @@ Both are blocking: call them from a worker thread, as REST views and non-inline 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,19 +21,22 @@ from endrpi_project.history.store import HistoryStore
 _DAY_MS = 86_400_000
 
 _sampler: Sampler | None = None
+_lock = threading.Lock()
 
 
 def history_sampler() -> Sampler:
     """The process's sampler (built from settings on first use; started by :func:`history_start`)."""
     global _sampler
-    if _sampler is None:
+    with _lock:
+        if _sampler is not None:
+            return _sampler
         store = HistoryStore(retention_ms=round(settings.ENDRPI_HISTORY_RETENTION * _DAY_MS))
         _sampler = Sampler(
             store=store,
             interval=settings.ENDRPI_HISTORY_INTERVAL,
             flush_interval=settings.ENDRPI_HISTORY_FLUSH_INTERVAL,
         )
-    return _sampler
+        return _sampler
 
 
 def history_read(*, readings: Sequence[str], since: int, until: int, points: int) -> dict[str, Any]:

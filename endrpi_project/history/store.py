@@ -27,8 +27,9 @@ SAMPLE_FIELDS = ("time", "temperature", "arm", "core", "memory", "throttle")
 # Summary levels, finest first: (table, unit of time in ms).
 LEVELS = ((MinuteSummary._meta.db_table, parsers.MINUTE_MS), (TenMinuteSummary._meta.db_table, parsers.TEN_MINUTES_MS))
 
-# Samples kept while writes fail, at most; the oldest are dropped first.
-BUFFER_LIMIT = 10_000
+# Samples kept while writes fail, at most; the oldest are dropped first. (A query passes the
+# buffer to SQLite as parameters, six a sample, below SQLite's limit of 32,766.)
+BUFFER_LIMIT = 5_000
 # A sample as buffered and stored: time (ms), temperature, arm, core, memory available, throttle word.
 SampleRow = tuple[int, float | None, int | None, int | None, int | None, int | None]
 

@@ -272,3 +272,15 @@ def test_an_event_left_open_by_a_power_cut_ends_at_the_last_sample_after_it(stor
         "underVoltage": START + 30_000,
         "throttling": START + 90_000,
     }
+
+
+def test_a_full_buffer_drops_its_oldest_and_still_answers(store):
+    from endrpi_project.history.store import BUFFER_LIMIT
+
+    rows = simulated_samples(start=START, count=BUFFER_LIMIT + 10, interval_ms=1000)
+    for row in rows:
+        store.add_sample(row)
+    assert len(store.buffer) == BUFFER_LIMIT
+    assert store.buffer[0] == rows[10]
+    answer = store.history(readings=READINGS, since=START, until=START + DAY_MS, points=100)
+    assert sum(answer["count"]) == BUFFER_LIMIT
