@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 
 import pytest
 from channels.testing import HttpCommunicator
@@ -140,3 +141,11 @@ def test_whatever_a_scraper_accepts_it_gets_the_text_format(client):
     accept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
     assert "endrpi_uptime_seconds" in scrape(client, HTTP_ACCEPT=accept)
     assert "endrpi_uptime_seconds" in scrape(client, HTTP_ACCEPT="text/html")
+
+
+def test_each_scrape_reads_the_pi_now_and_starts_no_thread(client, host_root):
+    threads = set(threading.enumerate())
+    assert value(samples(scrape(client)), "endrpi_soc_temperature_celsius") == 48.312
+    host_root.write("sys/class/thermal/thermal_zone0/temp", "71000\n")
+    assert value(samples(scrape(client)), "endrpi_soc_temperature_celsius") == 71.0
+    assert set(threading.enumerate()) == threads
