@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from django.db import connections
+from django.db import DatabaseError, connections
 
 from endrpi_project.api.errors import ReadingFailed
 from endrpi_project.history.parsers import format_time
@@ -159,7 +159,10 @@ class Sampler:
 
     def _begin(self) -> None:
         self._thread = threading.current_thread()
-        self.store.close_dangling()
+        try:
+            self.store.close_dangling()
+        except DatabaseError as error:  # not migrated yet: sample anyway; the writes will say what is wrong
+            logger.error("The history's events could not be read (run manage.py migrate?): %s", error)
 
     def _tick(self, sample: bool, flush: bool) -> Published:
         now = _now_ms()
