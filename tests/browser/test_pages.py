@@ -136,7 +136,7 @@ def test_the_api_docs_render_swagger_ui_with_every_route(server, watched):
     page = watched.page
     page.goto(f"{server.http_url}/docs")
     routes = page.locator(".opblock-summary-path")
-    expect(routes).to_have_count(10)
+    expect(routes).to_have_count(13)
     paths = {text.strip().replace("\u200b", "") for text in routes.all_inner_texts()}
     assert paths == {
         "/pins",
@@ -148,6 +148,9 @@ def test_the_api_docs_render_swagger_ui_with_every_route(server, watched):
         "/system/temperature",
         "/system/throttle",
         "/system/uptime",
+        "/system/history",
+        "/system/events",
+        "/metrics",
     }
     expect(page.get_by_role("link", name="WebSocket API")).to_have_attribute("href", "/docs/websocket")
     watched.assert_clean()
