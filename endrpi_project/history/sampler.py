@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WATCH_SECONDS = 1.0
+EARLY = 0.05  # seconds a tick may come before it is due and still count as on time
 HISTORY_GROUP = "endrpi.history"
 EVENTS_GROUP = "endrpi.events"
 HISTORY_UPDATED = "HISTORY_UPDATED"
@@ -121,7 +122,7 @@ class Sampler:
         next_sample = last_flush = loop.time()
         due = loop.time()
         while True:
-            now = loop.time()
+            now = loop.time() + EARLY  # asyncio may wake a timer up to its clock resolution early
             sample = now >= next_sample
             flush = now - last_flush >= self.flush_interval
             if sample or flush or self.watching:
