@@ -67,6 +67,32 @@ def fill(days: float, flush_every: int) -> tuple[int, float, int]:
     return count, took, size
 
 
+def written_per_hour() -> int:
+    """Bytes an hour of writes (60 transactions of 6 samples, pruning included) appends to the WAL,
+    after the fill: what the SD card gets, before checkpoints fold it into the database."""
+    from django.db import connection
+
+    from endrpi_project.history.simulation import simulated_samples
+    from endrpi_project.history.store import HistoryStore
+
+    store = HistoryStore(retention_ms=30 * DAY_MS)
+    wal = Path(f"{connection.settings_dict['NAME']}-wal")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+    now = time.time_ns() // 1_000_000
+    rows = simulated_samples(start=now, count=360, interval_ms=10_000, seed=5)
+    for first in range(0, 360, 6):
+        for row in rows[first : first + 6]:
+            store.add_sample(row)
+        store.flush(now=rows[first + 5][0])
+    size = wal.stat().st_size
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    return size
+
+
 def query_in_process(rounds: int) -> list[float]:
     from endrpi_project.history.series import READINGS
     from endrpi_project.history.store import HistoryStore
@@ -144,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Database after 30 simulated days ({count:,} samples, one transaction per {flush_every} samples)")
         print(f"  filled in                               {took:8.1f} s")
         print(f"  size on disk                            {size / 1e6:8.1f} MB")
+        hourly = written_per_hour()
+        print(f"  an hour of writes appends to the WAL    {hourly / 1024:8.0f} KiB ({hourly * 24 / 1e6:.0f} MB a day)")
         in_process = query_in_process(args.rounds)
         with live_server(root / "data", env, asgi="bench.bench_asgi:application") as server:
             query_rest(server.http_url, server.process.pid, 2)  # warm-up

@@ -3,7 +3,8 @@
 One :class:`HistoryStore` per process, used from one thread at a time (the sampler's own worker
 thread, see :mod:`...sampler`), so its buffers need no locks. A write (:meth:`HistoryStore.flush`)
 is one SQLite transaction: the buffered samples, their per-minute and per-ten-minute summaries
-recomputed, the events that started or ended, and the rows older than the retention deleted. A
+recomputed, the events that started or ended, and (once an hour) the rows older than the retention
+deleted. A
 power cut therefore loses at most what was buffered, and never leaves half a write behind.
 
 A query reads the summaries for the inside of a long range and the samples at its edges (see
@@ -27,6 +28,9 @@ SAMPLE_FIELDS = ("time", "temperature", "arm", "core", "memory", "throttle")
 # Summary levels, finest first: (table, unit of time in ms).
 LEVELS = ((MinuteSummary._meta.db_table, parsers.MINUTE_MS), (TenMinuteSummary._meta.db_table, parsers.TEN_MINUTES_MS))
 
+# Old rows are deleted in the first write of each hour: deleting touches the first pages of each
+# table, so doing it every minute would double what every write puts on the SD card.
+PRUNE_EVERY_MS = 3_600_000
 # Samples kept while writes fail, at most; the oldest are dropped first. (A query passes the
 # buffer to SQLite as parameters, six a sample, below SQLite's limit of 32,766.)
 BUFFER_LIMIT = 5_000
@@ -124,6 +128,7 @@ class HistoryStore:
         self.buffer: list[SampleRow] = []
         self.pending_events: list[Event] = []  # started, ended or recorded since the last write
         self.latest: SampleRow | None = None
+        self._pruned_at: int | None = None
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -151,7 +156,9 @@ class HistoryStore:
                         rows,
                     )
                     self._summarize(cursor, {row[0] for row in rows})
-                self._prune(cursor, cutoff=now - self.retention_ms)
+                prune = self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY_MS
+                if prune:
+                    self._prune(cursor, cutoff=now - self.retention_ms)
             for event in events:
                 if event.pk is None:
                     stored = ThrottleEvent.objects.create(
@@ -162,6 +169,8 @@ class HistoryStore:
                     ThrottleEvent.objects.filter(pk=event.pk).update(end=event.end)
         for event, pk in created:
             event.pk = pk
+        if prune:
+            self._pruned_at = now
         self.buffer = self.buffer[len(rows) :]
         self.pending_events = [event for event in self.pending_events if event not in events]
 
