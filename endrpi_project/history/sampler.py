@@ -61,7 +61,11 @@ def _taken(read: Callable[[], T]) -> T | None:
         return None
 
 
-def _boot_time(now: int) -> int | None:
+def _sticky_since(now: int, throttle: Any) -> int | None:
+    """Since when the "has occurred" flags of this answer tell: the boot (the firmware's text command),
+    or the last 2 seconds (the property tag, which the kernel's hwmon driver clears every 2 s)."""
+    if throttle.history_window == "LAST_2_SECONDS":
+        return now - 2000
     uptime = _taken(system.uptime_read)
     return None if uptime is None else now - round(uptime.seconds * 1000)
 
@@ -172,7 +176,7 @@ class Sampler:
         word = None if throttle is None else throttle_word(throttle)
         self.watching = word is not None
         if word is not None:
-            boot = None if self.watch.watched else _boot_time(now)
+            boot = None if self.watch.watched else _sticky_since(now, throttle)
             events = self.watch.observe(now, word, boot=boot)
             if boot is not None:  # a flag set before the server started: recorded once per boot
                 events = [event for event in events if not self.store.seen_since(event.condition, boot)]

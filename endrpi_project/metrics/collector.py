@@ -98,12 +98,15 @@ class EndrpiCollector(Collector):
         if throttle is not None:
             flags = GaugeMetricFamily(
                 "endrpi_throttled",
-                "1 while a condition holds (window now) or if it has held since boot (window since_boot).",
+                "1 while a condition holds (window now) or if it has held since boot (window since_boot; "
+                "last_2_seconds where the firmware only keeps that).",
                 labels=["condition", "window"],
             )
+            # Where only the property tag answers, the sticky flags cover the last 2 s, not the boot.
+            sticky = "last_2_seconds" if throttle.history_window == "LAST_2_SECONDS" else "since_boot"
             for condition, now, since_boot in THROTTLE_CONDITIONS:
                 flags.add_metric([condition, "now"], float(getattr(throttle, now)))
-                flags.add_metric([condition, "since_boot"], float(getattr(throttle, since_boot)))
+                flags.add_metric([condition, sticky], float(getattr(throttle, since_boot)))
             yield flags
         pins_read = _read("gpio", pins.pin_configurations_read)
         if pins_read is not None:

@@ -138,3 +138,24 @@ def test_a_flag_set_before_the_server_started_is_recorded_once_per_boot(store, v
     restarted = Sampler(store=store, interval=10, flush_interval=60)
     assert restarted._tick(False, True) == []
     assert ThrottleEvent.objects.count() == 1
+
+
+def test_where_the_sticky_flags_cover_2_seconds_a_flag_at_start_is_an_event_of_those_2_seconds(store, monkeypatch):
+    from system.readings import Throttle
+
+    flags = dict.fromkeys(
+        (
+            "under_voltage_detected",
+            "arm_frequency_capped",
+            "throttling",
+            "soft_temperature_limit_active",
+            "arm_frequency_capping_has_occurred",
+            "throttling_has_occurred",
+            "soft_temperature_limit_has_occurred",
+        ),
+        False,
+    )
+    answer = Throttle(**flags, under_voltage_has_occurred=True, history_window="LAST_2_SECONDS")
+    monkeypatch.setattr(system, "throttle_read", lambda: answer)
+    [(_, _, [event])] = Sampler(store=store, interval=10, flush_interval=60)._tick(False, False)
+    assert (event["condition"], event["durationSeconds"], event["observed"]) == ("underVoltage", 2.0, False)

@@ -149,3 +149,26 @@ def test_each_scrape_reads_the_pi_now_and_starts_no_thread(client, host_root):
     host_root.write("sys/class/thermal/thermal_zone0/temp", "71000\n")
     assert value(samples(scrape(client)), "endrpi_soc_temperature_celsius") == 71.0
     assert set(threading.enumerate()) == threads
+
+
+def test_sticky_flags_that_cover_2_seconds_say_so_in_their_window(client, monkeypatch):
+    from system import services as system
+    from system.readings import Throttle
+
+    flags = dict.fromkeys(
+        (
+            "under_voltage_detected",
+            "arm_frequency_capped",
+            "throttling",
+            "soft_temperature_limit_active",
+            "under_voltage_has_occurred",
+            "arm_frequency_capping_has_occurred",
+            "throttling_has_occurred",
+            "soft_temperature_limit_has_occurred",
+        ),
+        False,
+    )
+    monkeypatch.setattr(system, "throttle_read", lambda: Throttle(**flags, history_window="LAST_2_SECONDS"))
+    found = samples(scrape(client))
+    assert value(found, "endrpi_throttled", condition="under_voltage", window="last_2_seconds") == 0
+    assert ("endrpi_throttled", frozenset({("condition", "under_voltage"), ("window", "since_boot")})) not in found
