@@ -80,17 +80,18 @@ def test_prometheus_scrapes_the_pi_with_a_token(tmp_path: Path):
         try:
             deadline = time.monotonic() + 60
             found: list[Any] = []
+            up: dict[str, str] = {}
             while time.monotonic() < deadline:
                 try:
                     found = query(port, "endrpi_soc_temperature_celsius")
+                    up = {sample["metric"]["job"]: sample["value"][1] for sample in query(port, "up")}
                 except OSError:
                     found = []
-                if found:
+                if found and len(up) == 2:  # both jobs scraped at least once
                     break
                 time.sleep(0.5)
             assert found, (tmp_path / "prometheus.log").read_text()[-2000:]
             assert found[0]["value"][1] == "51.54"
-            up = {sample["metric"]["job"]: sample["value"][1] for sample in query(port, "up")}
             assert up == {"endrpi": "1", "endrpi-without-token": "0"}  # 401 without the token
         finally:
             stop_process(prometheus)

@@ -259,7 +259,8 @@ PIN_UPDATE = {"action": "UPDATE_PIN_CONFIGURATIONS", "params": {"pins": {"GPIO17
 @contextlib.contextmanager
 def sqlite_lock(database: Path, kind: str) -> Iterator[None]:
     """Another process's connection to the database file holding a ``RESERVED`` (``BEGIN IMMEDIATE``, the
-    write lock a writer holds until it commits) or ``EXCLUSIVE`` lock (no reader gets in either)."""
+    write lock a writer holds until it commits) or ``EXCLUSIVE`` lock (in rollback-journal mode no reader
+    gets in either; in WAL mode, Endrpi's, readers still do)."""
     other = sqlite3.connect(database, isolation_level=None, timeout=30)
     try:
         other.execute(f"BEGIN {kind}")
@@ -292,32 +293,17 @@ def test_live_tokens_keep_working_while_another_process_holds_the_write_lock(tok
 
 
 @pytest.mark.slow
-def test_live_a_lock_no_reader_gets_past_is_a_503_and_a_4503_naming_it(token_server):
-    server, reader, _ = token_server
+def test_live_even_an_exclusive_writer_stops_no_reader_in_wal_mode(token_server):
+    # The database runs in WAL mode (endrpi_project.history): readers read past any writer, so the
+    # lock that kept tokens from being checked cannot happen here any more; the 503 and 4503 it would
+    # give are checked above, at the ASGI level, with a lock that does stop readers.
+    server, reader, writer = token_server
     with sqlite_lock(server.log.parent / "endrpi.sqlite3", "EXCLUSIVE"):
-        assert rest(server, "/system/uptime", reader) == (503, {"message": LOCKED})
+        assert rest(server, "/system/uptime", reader)[0] == 200
         received, closed = websocket_read(server, reader)
-    assert closed == CLOSE_UNAVAILABLE
-    assert received == [
-        {"action": None, "success": False, "data": None, "error": f"The access token could not be checked: {LOCKED}"}
-    ]
-    assert rest(server, "/system/uptime", reader)[0] == 200  # and once the lock is gone, all is well
-
-
-@pytest.mark.slow
-def test_live_reads_that_need_no_database_keep_working_under_an_exclusive_lock(tmp_path):
-    with live_server(tmp_path / "data", host_tree(tmp_path)) as server:  # ENDRPI_AUTH=off, the default
-        with sqlite_lock(tmp_path / "data" / "endrpi.sqlite3", "EXCLUSIVE"):
-            assert rest(server, "/system/uptime")[0] == 200
-            assert rest(server, "/pins/GPIO17")[0] == 200  # without its label, which is in the database
-            received, closed = websocket_read(server, None)
-            # An update must read the pins' write locks, and fails closed, saying why.
-            assert rest(server, "/pins/GPIO17", body=UPDATE) == (
-                503,
-                {"message": f"Failed to read the pin settings: {LOCKED}"},
-            )
-        assert closed is None
-        assert received[0]["success"] is True
+        assert rest(server, "/pins/GPIO17", writer, UPDATE)[0] == 200  # the pin settings are read, not written
+    assert closed is None
+    assert received[0]["success"] is True
 
 
 @pytest.mark.slow
