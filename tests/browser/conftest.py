@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -114,9 +115,14 @@ class Watched:
         assert self.failed_responses == []
 
 
-@pytest.fixture
-def watched(browser) -> Iterator[Watched]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def watch(browser: Browser, *, width: int = 1400, height: int = 1000, touch: bool = False) -> Watched:
+    """A new window (its own browser context) of this size; every request off 127.0.0.1 is refused."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        has_touch=touch,
+        is_mobile=touch,
+        device_scale_factor=2 if touch else 1,
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     watched = Watched(page)
@@ -141,5 +147,38 @@ def watched(browser) -> Iterator[Watched]:
             watched.failed_responses.append(f"{answer.status} {answer.url}")
 
     page.on("response", response)
-    yield watched
-    context.close()
+    return watched
+
+
+@pytest.fixture
+def windows(browser) -> Iterator[Callable[..., Watched]]:
+    """Open as many windows as a test needs (``windows(width=390, touch=True)``); all closed after."""
+    opened: list[Watched] = []
+
+    def open_window(**size: Any) -> Watched:
+        opened.append(watch(browser, **size))
+        return opened[-1]
+
+    yield open_window
+    for window in opened:
+        window.page.context.close()
+
+
+@pytest.fixture
+def watched(windows: Callable[..., Watched]) -> Watched:
+    return windows()
+
+
+@pytest.fixture
+def phone(windows: Callable[..., Watched]) -> Watched:
+    """An iPhone-sized touch screen: 390 px wide."""
+    return windows(width=390, height=844, touch=True)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where tests leave screenshots for a reviewer: ``var/artifacts/browser`` (not committed), or
+    ``ENDRPI_ARTIFACTS``."""
+    folder = Path(os.environ.get("ENDRPI_ARTIFACTS", ROOT / "var" / "artifacts" / "browser"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

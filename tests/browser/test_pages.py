@@ -9,8 +9,6 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import start_server
-
 pytestmark = pytest.mark.slow  # a real server, browser or long fuzzing run
 
 
@@ -101,35 +99,6 @@ def test_the_dashboard_shows_the_servers_error_for_a_locked_pin(server, watched)
     expect(page.locator("#editor-message")).to_have_class("editor-message error")
     assert rest(server, "/pins/GPIO27")["io"] == "INPUT"
     watched.assert_clean()
-
-
-def test_the_banner_shows_when_the_server_goes_away_and_goes_when_it_is_back(tmp_path, watched):
-    page = watched.page
-    first = start_server(tmp_path / "first")
-    server = next(first)
-    try:
-        page.goto(f"{server.http_url}/")
-        expect(page.locator("#status")).to_have_attribute("data-state", "live")
-        expect(page.locator("#banner")).to_be_hidden()
-        # Gone at once, as on a crash or power cut (daphne's own shutdown can wait on open sockets).
-        server.process.kill()
-        server.process.wait(timeout=10)
-        expect(page.locator("#banner")).to_be_visible()
-        expect(page.locator("#banner")).to_contain_text("Connection to the server lost")
-        expect(page.locator("#banner-detail")).to_contain_text(re.compile(r"Reconnecting"))
-        expect(page.locator("#status")).to_have_text("Offline")
-    finally:
-        first.close()
-    second = start_server(tmp_path / "second", port=server.port)
-    next(second)
-    try:
-        # Backoff tops out at 10 s between attempts, so the page is back within that of the server.
-        expect(page.locator("#banner")).to_be_hidden(timeout=20_000)
-        expect(page.locator("#status")).to_have_text("Live")
-        expect(page.locator("#temperature")).to_have_text("51.5")
-    finally:
-        second.close()
-    assert watched.outside_requests == []
 
 
 def test_the_api_docs_render_swagger_ui_with_every_route(server, watched):

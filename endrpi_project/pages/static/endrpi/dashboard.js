@@ -1,23 +1,34 @@
 // Endrpi dashboard: reads and drives the Pi over the WebSocket API at "/".
 //
-// Every reply, whether it answers one of our requests or arrives on its own, goes through
-// dispatch(), which hands `data` to the renderer named by the reply's `action`. Readings are
-// polled for now (see Poller); a pushed-updates feed only has to call dispatch() with the
-// envelopes it receives, and the Poller can then be switched off for the actions it covers.
+// Nothing is polled. On every connection the page SUBSCRIBEs to the pins and the readings (see
+// TOPICS); each SUBSCRIBE reply carries the topic's current value and every later change arrives
+// as a passive message, so the page shows a change made anywhere (another browser, REST, an input
+// edge) as soon as the server publishes it. When the connection drops the page reconnects on its
+// own (at most ~1 s apart, so it is back within ~1 s of the server) and subscribes again: the
+// replies carry the state as it is now, so nothing missed while offline stays missed.
 "use strict";
 
 (() => {
-  const POLL_INTERVAL_MS = 2000;
   const REQUEST_TIMEOUT_MS = 8000;
-  const BACKOFF_FIRST_MS = 500;
-  const BACKOFF_MAX_MS = 10000;
+  const BACKOFF_FIRST_MS = 250;
+  const BACKOFF_MAX_MS = 1000;
+  const RESUBSCRIBE_AFTER_MS = 5000; // a topic whose current value could not be read is tried again
   // Hook for token authentication: a token kept here is offered as the WebSocket subprotocol
   // "endrpi.token.<token>", after "endrpi" (the one the server echoes). Without one it connects as always.
   const TOKEN_STORAGE_KEY = "endrpi.token";
 
-  const SYSTEM_READS = ["READ_TEMPERATURE", "READ_THROTTLE", "READ_FREQUENCY", "READ_MEMORY", "READ_UPTIME"];
   const PIN_READ = "READ_PIN_CONFIGURATIONS";
   const PIN_UPDATE = "UPDATE_PIN_CONFIGURATIONS";
+  // What the page subscribes to, and with which params. Readings that change rarely are sent
+  // only when they change; uptime ticks every second anyway.
+  const TOPICS = {
+    PINS: {},
+    TEMPERATURE: { intervalMs: 1000, onChange: true },
+    THROTTLE: { intervalMs: 500, onChange: true },
+    FREQUENCY: { intervalMs: 1000, onChange: true },
+    MEMORY: { intervalMs: 2000, onChange: true },
+    UPTIME: { intervalMs: 1000 },
+  };
 
   const $ = (selector, root = document) => root.querySelector(selector);
   const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
@@ -152,17 +163,18 @@
     return { text: `PWM ${Math.round(state * 100)}%`, kind: "pwm" };
   }
 
+  // One renderer per topic; a SUBSCRIBE reply's `current` and the topic's passive messages both go here.
   const renderers = {
-    READ_TEMPERATURE(data) {
+    TEMPERATURE(data) {
       const celsius = data.systemOnChip.quantity;
       $("#temperature").textContent = number(celsius, 1);
       meter($("#temperature-meter"), celsius / 85);
     },
-    READ_FREQUENCY(data) {
+    FREQUENCY(data) {
       $("#clock-arm").textContent = number(data.arm.quantity / 1e6, 0);
       $("#clock-core").textContent = number(data.core.quantity / 1e6, 0);
     },
-    READ_MEMORY(data) {
+    MEMORY(data) {
       const total = data.total.quantity;
       const available = data.available.quantity;
       $("#memory-used").textContent = kilobytes(total - available);
@@ -170,10 +182,10 @@
       $("#memory-total").textContent = kilobytes(total);
       meter($("#memory-meter"), total > 0 ? (total - available) / total : 0);
     },
-    READ_UPTIME(data) {
+    UPTIME(data) {
       $("#uptime").textContent = data.formatted;
     },
-    READ_THROTTLE(data) {
+    THROTTLE(data) {
       for (const element of $$("[data-flag]")) {
         const flag = element.dataset.flag;
         const raised = data[flag] === true;
@@ -183,12 +195,10 @@
         element.title = flag;
       }
     },
-    [PIN_READ](data) {
+    PINS(data) {
+      // A SUBSCRIBE reply carries every pin; a PIN_CONFIGURATIONS_CHANGED message only those that changed.
       for (const [name, configuration] of Object.entries(data)) renderPin(name, configuration);
       if (selectedPin !== null && selectedPin in data) renderEditorNow();
-    },
-    [PIN_UPDATE]() {
-      // The next read shows the new state.
     },
   };
 
@@ -220,12 +230,8 @@
 
   // --- Errors: a failed reading marks its card; any other error becomes a toast --------------------
 
-  function cardFor(action) {
-    return $(`[data-card="${action}"]`);
-  }
-
-  function showCardError(action, message) {
-    const card = cardFor(action);
+  function showCardError(topic, message) {
+    const card = $(`[data-topic="${topic}"]`);
     if (card === null) return false;
     const slot = $(".card-error", card);
     slot.textContent = message || "";
@@ -256,51 +262,75 @@
     setTimeout(() => item.remove(), 12000);
   }
 
-  function dispatch(envelope) {
-    if (envelope === null || typeof envelope !== "object") return;
-    const action = envelope.action;
-    if (envelope.success) {
-      showCardError(action, "");
-      const render = renderers[action];
-      if (render) render(envelope.data);
-    } else if (!showCardError(action, envelope.error)) {
-      toast(action ? `${action} failed` : "The server refused a message", envelope.error || "Unknown error");
-    }
+  // A reply or message nobody waits for and no subscription owns: only errors are worth showing.
+  function unexpected(envelope) {
+    if (envelope === null || typeof envelope !== "object" || envelope.success) return;
+    toast(envelope.action ? `${envelope.action} failed` : "The server refused a message", envelope.error || "Unknown error");
   }
 
-  // --- Polling (to be replaced by pushed updates where the server offers them) --------------------
+  // --- Subscriptions: SUBSCRIBE to every topic on each connection; passive messages render -------
 
-  class Poller {
-    constructor(connection, requests, interval) {
+  class Subscriber {
+    constructor(connection, topics) {
       this.connection = connection;
-      this.requests = requests; // () => [[action, params], ...]
-      this.interval = interval;
-      this.busy = false;
-      this.timer = null;
+      this.topics = topics; // topic -> SUBSCRIBE params besides the topic
+      this.events = new Map(); // passive action -> topic, from the SUBSCRIBE replies
+      this.subscribed = new Set();
+      this.retry = new Map(); // topic -> timer of a retried SUBSCRIBE
     }
 
-    start() {
-      this.stop();
-      this.poll();
-      this.timer = setInterval(() => this.poll(), this.interval);
+    // A new connection: subscribe to everything again (the replies carry the state as it is now).
+    subscribeAll() {
+      this.reset();
+      for (const topic of Object.keys(this.topics)) this.subscribe(topic);
     }
 
-    stop() {
-      clearInterval(this.timer);
-      this.timer = null;
+    reset() {
+      for (const timer of this.retry.values()) clearTimeout(timer);
+      this.retry.clear();
+      this.subscribed.clear();
     }
 
-    async poll() {
-      if (this.busy || !this.connection.open) return;
-      this.busy = true;
+    async subscribe(topic) {
+      clearTimeout(this.retry.get(topic));
+      this.retry.delete(topic);
+      let reply;
       try {
-        await Promise.all(
-          this.requests().map(([action, params]) =>
-            this.connection.request(action, params).then(dispatch, () => undefined),
-          ),
+        reply = await this.connection.request("SUBSCRIBE", { topic, ...this.topics[topic] });
+      } catch (error) {
+        return; // the connection went away; the next one subscribes again
+      }
+      if (reply.success) {
+        this.events.set(reply.data.event, topic);
+        this.subscribed.add(topic);
+        showCardError(topic, "");
+        renderers[topic](reply.data.current);
+      } else {
+        // The current value could not be read (the topic is left unsubscribed): say so, try again.
+        if (!showCardError(topic, reply.error)) toast(`Subscribing to ${topic} failed`, reply.error);
+        this.retry.set(
+          topic,
+          setTimeout(() => this.subscribe(topic), RESUBSCRIBE_AFTER_MS),
         );
-      } finally {
-        this.busy = false;
+      }
+    }
+
+    // Every envelope that answers no request of ours: a passive message of a topic, or something else.
+    receive(envelope) {
+      if (envelope === null || typeof envelope !== "object") return;
+      if (envelope.action === "MESSAGES_DROPPED" && envelope.success) {
+        // The server coalesced a backlog and sent the latest state already; a fresh snapshot is cheap.
+        for (const topic of envelope.data.topics || []) if (topic in this.topics) this.subscribe(topic);
+        return;
+      }
+      const topic = this.events.get(envelope.action);
+      if (topic === undefined) {
+        unexpected(envelope);
+      } else if (envelope.success) {
+        showCardError(topic, "");
+        renderers[topic](envelope.data);
+      } else {
+        showCardError(topic, envelope.error); // a reading that failed this time; the next may work
       }
     }
   }
@@ -329,9 +359,10 @@
 
   async function updatePin(name, configuration) {
     const reply = await connection.request(PIN_UPDATE, { pins: { [name]: configuration } });
-    if (reply.success) {
+    if (reply.success && !subscriber.subscribed.has("PINS")) {
+      // Not subscribed to the pins (yet): read the pin rather than wait for a message that will not come.
       const read = await connection.request(PIN_READ, { pins: [name] });
-      dispatch(read);
+      if (read.success) renderers.PINS(read.data);
     }
     return reply;
   }
@@ -441,6 +472,8 @@
     const banner = $("#banner");
     const detail = $("#banner-detail");
     banner.hidden = false;
+    banner.dataset.attempt = attempt;
+    banner.dataset.retryMs = delay;
     clearInterval(countdown);
     const until = Date.now() + delay;
     const tick = () => {
@@ -457,27 +490,27 @@
     $("#banner").hidden = true;
   }
 
-  const pinNames = $$(".pin.gpio").map((element) => element.dataset.pin);
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
   const connection = new Connection(`${scheme}://${window.location.host}/`, {
     onOpen() {
       setStatus("live", "Live");
       hideBanner();
       loadPlatform();
-      poller.start();
+      subscriber.subscribeAll();
     },
     onClose({ delay, attempt }) {
       setStatus("offline", "Offline");
-      poller.stop();
+      subscriber.reset();
       showBanner(delay, attempt);
     },
-    onUnmatched: dispatch, // replies we did not ask for (pushed updates) render like any other
+    onUnmatched: (envelope) => subscriber.receive(envelope),
   });
-  const poller = new Poller(
-    connection,
-    () => [...SYSTEM_READS.map((action) => [action, undefined]), [PIN_READ, { pins: pinNames }]],
-    POLL_INTERVAL_MS,
-  );
+  const subscriber = new Subscriber(connection, TOPICS);
+  // Back from sleep or a network change: try at once rather than wait for the next attempt.
+  window.addEventListener("online", () => connection.retryNow());
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") connection.retryNow();
+  });
 
   wireControls();
   connection.connect();
