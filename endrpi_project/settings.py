@@ -110,7 +110,9 @@ APPEND_SLASH = False
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Overrides of other apps' templates (the admin's and the browsable API's header, in the
+        # dashboard's look): found before every app's own templates, whatever INSTALLED_APPS' order.
+        "DIRS": [BASE_DIR / "endrpi_project" / "pages" / "overrides"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -7,6 +7,7 @@ Every request the browser makes to anywhere but the server is refused and record
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -40,6 +41,33 @@ PinSetting.objects.create(pin=17, label="Garage relay", io="OUTPUT", state=1.0)
 PinSetting.objects.create(pin=27, label="Door sensor", locked=True)
 """
 
+# Two days of history before the server starts, written through the history store's own write path
+# (endrpi_project.history.simulation), and four past events: an under-voltage of 4 s three hours ago,
+# one too brief to see (between two checks) 40 minutes ago, 10 minutes at the soft temperature limit
+# five hours ago and 2 min 10 s of throttling 26 hours ago. The fake firmware then reports
+# under-voltage now, so the server's own sampler records one that is going on.
+HISTORY = """
+import time
+from endrpi_project.history.simulation import simulated_samples
+from endrpi_project.history.store import Event, HistoryStore
+HOUR = 3_600_000
+now = int(time.time() * 1000)
+store = HistoryStore(retention_ms=30 * 24 * HOUR)
+rows = simulated_samples(start=now - 48 * HOUR, count=2 * 8640, interval_ms=10_000)
+for first in range(0, len(rows), 2000):
+    for row in rows[first : first + 2000]:
+        store.add_sample(row)
+    store.flush(now=rows[min(first + 2000, len(rows)) - 1][0])
+store.add_events([
+    Event("underVoltage", now - 3 * HOUR, now - 3 * HOUR + 4000),
+    Event("underVoltage", now - 40 * 60_000, now - 40 * 60_000 + 1000, observed=False),
+    Event("softTemperatureLimit", now - 5 * HOUR, now - 5 * HOUR + 600_000),
+    Event("throttling", now - 26 * HOUR, now - 26 * HOUR + 130_000),
+])
+store.flush(now=now)
+"""
+HAS_HISTORY = importlib.util.find_spec("endrpi_project.history") is not None
+
 if not CHROMIUM.exists():
     if os.environ.get("CI"):
         raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
@@ -71,13 +99,15 @@ def start_server(base: Path, port: int | None = None) -> Generator[LiveServer, N
         "ENDRPI_DATA_DIR": str(data),
         "ENDRPI_GPIO": "mock",
         "ENDRPI_DEBUG": "false",
+        "ENDRPI_HISTORY_INTERVAL": "1",  # a sample a second, so the charts move within a test
     }
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "endrpi_project.settings", **env}
     data.mkdir(parents=True)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=environment, check=True
     )
-    subprocess.run([sys.executable, "manage.py", "shell", "-c", PIN_SETTINGS], cwd=ROOT, env=environment, check=True)
+    setup = PIN_SETTINGS + (HISTORY if HAS_HISTORY else "")
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", setup], cwd=ROOT, env=environment, check=True)
     with live_server(data, env, port=port) as server:
         yield server
 

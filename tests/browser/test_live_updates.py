@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import WebSocket, expect
 
-from tests.browser.conftest import start_server
+from tests.browser.conftest import HAS_HISTORY, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -133,7 +133,7 @@ def test_the_dashboard_subscribes_once_and_never_polls(server, watched):
 
     page.on("websocket", socket)
     live(page, server)
-    topics = {"PINS", "TEMPERATURE", "THROTTLE", "FREQUENCY", "MEMORY", "UPTIME"}
+    topics = {"PINS", "TEMPERATURE", "THROTTLE", "FREQUENCY", "MEMORY", "UPTIME", "HISTORY", "EVENTS"}
     page.wait_for_function(
         "() => document.querySelector('#uptime').textContent !== '—'"
     )  # the replies have been rendered
@@ -141,12 +141,15 @@ def test_the_dashboard_subscribes_once_and_never_polls(server, watched):
     while sum(message["action"] == "UPTIME_UPDATED" for message in received) < 3:
         assert time.monotonic() < deadline, "no uptime was pushed"
         page.wait_for_timeout(100)
-    # Three seconds of pushed uptimes later, the page has sent only its subscriptions.
-    assert sorted(message["params"]["topic"] for message in sent) == sorted(topics)
-    assert {message["action"] for message in sent} == {"SUBSCRIBE"}
-    replies = [message for message in received if message["action"] == "SUBSCRIBE"]
-    assert all(reply["success"] for reply in replies)
-    assert {reply["data"]["topic"] for reply in replies} == topics
+    # Three seconds of pushed uptimes later, the page has sent only its subscriptions, and asked
+    # once for the history and events of the chosen range.
+    subscribes = [message for message in sent if message["action"] == "SUBSCRIBE"]
+    assert sorted(message["params"]["topic"] for message in subscribes) == sorted(topics)
+    others = sorted(message["action"] for message in sent if message["action"] != "SUBSCRIBE")
+    assert others == ["READ_EVENTS", "READ_HISTORY"]
+    replies = [message for message in received if message["action"] == "SUBSCRIBE" and message["success"]]
+    served = topics if HAS_HISTORY else topics - {"HISTORY", "EVENTS"}
+    assert {reply["data"]["topic"] for reply in replies} == served
     watched.assert_clean()
 
 

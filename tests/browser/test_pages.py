@@ -131,6 +131,7 @@ def test_the_websocket_page_is_linked_from_the_dashboard(server, watched):
     page.get_by_role("link", name="WebSocket API").first.click()
     expect(page.locator("h1")).to_have_text("WebSocket API")
     expect(page.locator("section.action")).to_have_count(11)
+    expect(page.locator(".endrpi-topbar a[aria-current='page']")).to_have_text("WebSocket API")
     watched.assert_clean()
 
 
@@ -158,8 +159,8 @@ def test_the_browsable_api_renders_a_pin_and_puts_from_its_form(server, watched)
     page.goto(f"{server.http_url}/pins/GPIO18")
     expect(page.locator("h1")).to_have_text("Pin Detail")
     expect(page.locator(".response-info")).to_contain_text('"io": "INPUT"')
-    navbar = page.eval_on_selector(".navbar", "element => getComputedStyle(element).backgroundColor")
-    assert navbar not in ("rgba(0, 0, 0, 0)", "transparent")  # Bootstrap's CSS was served
+    navbar = page.eval_on_selector(".endrpi-topbar", "element => getComputedStyle(element).backgroundColor")
+    assert navbar not in ("rgba(0, 0, 0, 0)", "transparent")  # the dashboard's CSS was served
     expect(page.locator("#id__content")).to_have_value(re.compile(r'"io": "INPUT"'))  # starts from the pin as it is
     page.locator("#id__content").fill('{"io": "OUTPUT", "state": 1}')
     page.locator("#put-generic-content-form button", has_text="PUT").click()

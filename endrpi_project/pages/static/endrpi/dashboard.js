@@ -1,11 +1,13 @@
 // Endrpi dashboard: reads and drives the Pi over the WebSocket API at "/".
 //
-// Nothing is polled. On every connection the page SUBSCRIBEs to the pins and the readings (see
-// TOPICS); each SUBSCRIBE reply carries the topic's current value and every later change arrives
-// as a passive message, so the page shows a change made anywhere (another browser, REST, an input
-// edge) as soon as the server publishes it. When the connection drops the page reconnects on its
-// own (at most ~1 s apart, so it is back within ~1 s of the server) and subscribes again: the
-// replies carry the state as it is now, so nothing missed while offline stays missed.
+// Nothing is polled. On every connection the page SUBSCRIBEs to the pins, the readings and the
+// history (see TOPICS); each SUBSCRIBE reply carries the topic's current value and every later change
+// arrives as a passive message, so the page shows a change made anywhere (another browser, REST, an
+// input edge) as soon as the server publishes it. When the connection drops the page reconnects on
+// its own (at most ~1 s apart, so it is back within ~1 s of the server) and subscribes again: the
+// replies carry the state as it is now, so nothing missed while offline stays missed. The history
+// charts load the chosen range once per connection (READ_HISTORY, READ_EVENTS) and then grow from
+// the HISTORY and EVENTS topics.
 "use strict";
 
 (() => {
@@ -16,6 +18,7 @@
   // Hook for token authentication: a token kept here is offered as the WebSocket subprotocol
   // "endrpi.token.<token>", after "endrpi" (the one the server echoes). Without one it connects as always.
   const TOKEN_STORAGE_KEY = "endrpi.token";
+  const RANGE_STORAGE_KEY = "endrpi.historyRange";
 
   const PIN_READ = "READ_PIN_CONFIGURATIONS";
   const PIN_UPDATE = "UPDATE_PIN_CONFIGURATIONS";
@@ -28,10 +31,15 @@
     FREQUENCY: { intervalMs: 1000, onChange: true },
     MEMORY: { intervalMs: 2000, onChange: true },
     UPTIME: { intervalMs: 1000 },
+    HISTORY: {},
+    EVENTS: {},
   };
+  const RANGES = { "1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400 };
+  const PWM_SEND_EVERY_MS = 80; // while a duty slider is dragged
 
   const $ = (selector, root = document) => root.querySelector(selector);
   const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
+  const phoneLayout = window.matchMedia("(max-width: 760px)");
 
   // --- Connection: one WebSocket, requests matched to replies by id, reconnect with backoff ------
 
@@ -129,7 +137,7 @@
     }
   }
 
-  // --- Rendering: one renderer per action --------------------------------------------------------
+  // --- Formatting --------------------------------------------------------------------------------
 
   const pins = new Map(); // "GPIO17" -> last PinConfiguration
   let selectedPin = null;
@@ -155,6 +163,8 @@
     element.classList.toggle("hot", clamped >= 0.85);
   }
 
+  const isPwm = (state) => typeof state === "number" && state > 0 && state < 1;
+
   function levelText(configuration) {
     const state = configuration.state;
     if (state === null || state === undefined) return { text: "", kind: "" };
@@ -163,7 +173,35 @@
     return { text: `PWM ${Math.round(state * 100)}%`, kind: "pwm" };
   }
 
-  // One renderer per topic; a SUBSCRIBE reply's `current` and the topic's passive messages both go here.
+  // "4 s", "3 min 20 s", "2 h 5 min"
+  function duration(seconds) {
+    const whole = Math.max(0, Math.round(seconds));
+    if (whole < 60) return `${whole} s`;
+    if (whole < 3600) {
+      const rest = whole % 60;
+      return rest ? `${Math.floor(whole / 60)} min ${rest} s` : `${whole / 60} min`;
+    }
+    const minutes = Math.round((whole % 3600) / 60);
+    return minutes ? `${Math.floor(whole / 3600)} h ${minutes} min` : `${Math.floor(whole / 3600)} h`;
+  }
+
+  const clock = (date, withSeconds = false) =>
+    date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", ...(withSeconds ? { second: "2-digit" } : {}) });
+
+  // "12:03 today", "23:40 yesterday", "09:12 Mon 23 Nov"
+  function when(date, withSeconds = false) {
+    const time = clock(date, withSeconds);
+    const today = new Date();
+    const startOfToday = new Date(today.getFullYear(), today.getMonth(), today.getDate()).getTime();
+    const dayMs = 86400000;
+    if (date.getTime() >= startOfToday) return `${time} today`;
+    if (date.getTime() >= startOfToday - dayMs) return `${time} yesterday`;
+    return `${time} ${date.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short" })}`;
+  }
+
+  // --- Rendering: one renderer per topic ---------------------------------------------------------
+
+  // A SUBSCRIBE reply's `current` and the topic's passive messages both go here.
   const renderers = {
     TEMPERATURE(data) {
       const celsius = data.systemOnChip.quantity;
@@ -192,13 +230,18 @@
         const past = flag.endsWith("HasOccurred");
         element.className = `flag ${raised ? (past ? "past" : "bad") : "good"}`;
         element.textContent = raised ? (past ? "Occurred" : "Active") : past ? "Never" : "OK";
-        element.title = flag;
       }
     },
     PINS(data) {
       // A SUBSCRIBE reply carries every pin; a PIN_CONFIGURATIONS_CHANGED message only those that changed.
       for (const [name, configuration] of Object.entries(data)) renderPin(name, configuration);
       if (selectedPin !== null && selectedPin in data) renderEditorNow();
+    },
+    HISTORY(sample) {
+      if (sample) history.addSample(sample); // null: no sample taken yet
+    },
+    EVENTS(events) {
+      history.addEvents(events); // started, ended or found; the SUBSCRIBE reply: those going on now
     },
   };
 
@@ -209,6 +252,7 @@
     pins.set(name, configuration);
     const level = levelText(configuration);
     const output = configuration.io === "OUTPUT";
+    const pwm = output && isPwm(configuration.state);
     element.dataset.io = configuration.io;
     element.dataset.level = level.kind;
     const io = $(".badge.io", element);
@@ -218,9 +262,18 @@
     levelBadge.textContent = level.text;
     levelBadge.className = `badge level ${level.kind}`;
     $(".badge.pull", element).textContent = output || !configuration.pull ? "" : `PULL ${configuration.pull}`;
+    const used = $(".badge.used", element);
+    used.textContent = configuration.usedBy || "";
+    used.title = configuration.usedBy ? `In use by the kernel: ${configuration.usedBy}` : "";
+    element.classList.toggle("in-use", Boolean(configuration.usedBy));
     $(".pin-label", element).textContent = configuration.label || "";
     $(".pin-label", element).title = configuration.label || "";
-    $(".pin-toggle", element).hidden = !output;
+    $(".pin-toggle", element).hidden = !output || pwm;
+    const duty = $(".pin-duty", element);
+    duty.hidden = !pwm;
+    if (pwm && !duty.matches(":active") && document.activeElement !== duty) {
+      duty.value = String(Math.round(configuration.state * 100));
+    }
     if (previous && (previous.io !== configuration.io || previous.state !== configuration.state)) {
       element.classList.remove("changed");
       void element.offsetWidth; // restart the animation
@@ -305,6 +358,9 @@
         this.subscribed.add(topic);
         showCardError(topic, "");
         renderers[topic](reply.data.current);
+      } else if (/^topic:/.test(reply.error || "")) {
+        // This server has no such topic (an older server, or one without the history): say so once.
+        showCardError(topic, `Not available on this server (${reply.error.replace(/^topic: /, "")})`);
       } else {
         // The current value could not be read (the topic is left unsubscribed): say so, try again.
         if (!showCardError(topic, reply.error)) toast(`Subscribing to ${topic} failed`, reply.error);
@@ -335,6 +391,321 @@
     }
   }
 
+  // --- History: two uPlot charts on one time axis, events as bands, and the events list -----------
+
+  const CSS = getComputedStyle(document.documentElement);
+  const colour = (name) => CSS.getPropertyValue(name).trim();
+  const BAND = { underVoltage: "rgba(240, 82, 79, 0.30)", other: "rgba(232, 163, 61, 0.26)" };
+  const BAND_BRIEF = { underVoltage: "rgba(240, 82, 79, 0.55)", other: "rgba(232, 163, 61, 0.5)" };
+
+  const eventKey = (event) => `${event.condition}|${event.start}`;
+  const seconds = (iso) => Date.parse(iso) / 1000;
+
+  class History {
+    constructor() {
+      let saved = null;
+      try {
+        saved = window.localStorage.getItem(RANGE_STORAGE_KEY);
+      } catch (error) {
+        saved = null;
+      }
+      this.range = saved in RANGES ? saved : "24h";
+      this.bucket = 10; // seconds per point, from the server's answer
+      this.data = { time: [], count: [], tmin: [], tmean: [], tmax: [], arm: [], core: [] };
+      this.events = new Map();
+      this.charts = [];
+      this.loaded = false;
+      this.generation = 0; // a range chosen while an older one loads wins
+    }
+
+    get span() {
+      return RANGES[this.range];
+    }
+
+    names() {
+      const names = {};
+      for (const row of $$(".flag-row[data-condition]")) names[row.dataset.condition] = $(".flag-name", row).textContent;
+      return names;
+    }
+
+    // --- loading: once per connection and per range ---------------------------------------------
+
+    async load() {
+      const generation = ++this.generation;
+      const since = `-${this.range}`;
+      const width = $("#chart-temperature").clientWidth || 600;
+      const points = Math.max(60, Math.min(600, Math.round(width / 2)));
+      let history;
+      let events;
+      try {
+        [history, events] = await Promise.all([
+          connection.request("READ_HISTORY", { readings: ["temperature", "frequency"], since, points }),
+          connection.request("READ_EVENTS", { since }),
+        ]);
+      } catch (error) {
+        return; // connection lost; the next connection loads again
+      }
+      if (generation !== this.generation) return;
+      if (!history.success) {
+        showCardError("HISTORY", history.error);
+        return;
+      }
+      showCardError("HISTORY", "");
+      this.setHistory(history.data);
+      if (events.success) {
+        showCardError("EVENTS", "");
+        this.events.clear();
+        this.addEvents(events.data.events);
+      } else {
+        showCardError("EVENTS", events.error);
+      }
+      this.loaded = true;
+      this.draw();
+    }
+
+    setRange(range) {
+      if (!(range in RANGES)) return;
+      this.range = range;
+      try {
+        window.localStorage.setItem(RANGE_STORAGE_KEY, range);
+      } catch (error) {
+        // private mode: the range is not remembered
+      }
+      for (const button of $$(".range")) button.setAttribute("aria-pressed", String(button.dataset.range === range));
+      if (connection.open) this.load();
+    }
+
+    setHistory(answer) {
+      this.bucket = answer.bucketSeconds || 10;
+      const temperature = (answer.readings.temperature || {}).systemOnChip;
+      const frequency = answer.readings.frequency || {};
+      const mhz = (values) => (values || []).map((value) => (value === null ? null : value / 1e6));
+      this.data = {
+        time: answer.time.map(seconds),
+        count: answer.count.slice(),
+        tmin: temperature ? temperature.min.slice() : [],
+        tmean: temperature ? temperature.mean.slice() : [],
+        tmax: temperature ? temperature.max.slice() : [],
+        arm: frequency.arm ? mhz(frequency.arm.mean) : [],
+        core: frequency.core ? mhz(frequency.core.mean) : [],
+      };
+      const width = this.bucket >= 60 ? `one point per ${duration(this.bucket)}` : `one point per ${this.bucket} s`;
+      $("#history-foot").textContent = `Last ${this.range.replace("h", " h").replace("d", " days")}, ${width}: the line is the mean, the shading the lowest and highest temperature.`;
+    }
+
+    // --- live: one sample or a few events at a time ----------------------------------------------
+
+    addSample(sample) {
+      if (!this.loaded) return; // the load that follows the connection includes it
+      const t = seconds(sample.time);
+      const temperature = sample.temperature ? sample.temperature.systemOnChip : null;
+      const arm = sample.frequency ? sample.frequency.arm / 1e6 : null;
+      const core = sample.frequency ? sample.frequency.core / 1e6 : null;
+      const d = this.data;
+      const last = d.time.length - 1;
+      if (last >= 0 && t < d.time[last] + this.bucket) {
+        // Into the newest bucket: min and max widen, the means take the sample in.
+        const n = d.count[last];
+        const mean = (old, value) => (value === null ? old : old === null ? value : (old * n + value) / (n + 1));
+        if (temperature !== null) {
+          d.tmin[last] = d.tmin[last] === null ? temperature : Math.min(d.tmin[last], temperature);
+          d.tmax[last] = d.tmax[last] === null ? temperature : Math.max(d.tmax[last], temperature);
+        }
+        d.tmean[last] = mean(d.tmean[last], temperature);
+        d.arm[last] = mean(d.arm[last], arm);
+        d.core[last] = mean(d.core[last], core);
+        d.count[last] = n + 1;
+      } else if (last < 0 || t > d.time[last]) {
+        d.time.push(Math.floor(t / this.bucket) * this.bucket);
+        d.count.push(1);
+        d.tmin.push(temperature);
+        d.tmean.push(temperature);
+        d.tmax.push(temperature);
+        d.arm.push(arm);
+        d.core.push(core);
+      }
+      const oldest = Date.now() / 1000 - this.span;
+      while (d.time.length > 0 && d.time[0] < oldest - this.bucket) for (const key of Object.keys(d)) d[key].shift();
+      this.draw();
+    }
+
+    addEvents(events) {
+      for (const event of events || []) this.events.set(eventKey(event), event);
+      this.renderEvents();
+      this.draw();
+    }
+
+    // --- drawing ---------------------------------------------------------------------------------
+
+    // uPlot's data: gaps (no samples, the server was off) become nulls so lines break there.
+    series() {
+      const d = this.data;
+      const columns = [[], [], [], [], [], []];
+      for (let index = 0; index < d.time.length; index += 1) {
+        if (index > 0 && d.time[index] - d.time[index - 1] > this.bucket * 2.5) {
+          columns[0].push(d.time[index - 1] + this.bucket);
+          for (let column = 1; column < 6; column += 1) columns[column].push(null);
+        }
+        columns[0].push(d.time[index]);
+        columns[1].push(d.tmin[index] ?? null);
+        columns[2].push(d.tmax[index] ?? null);
+        columns[3].push(d.tmean[index] ?? null);
+        columns[4].push(d.arm[index] ?? null);
+        columns[5].push(d.core[index] ?? null);
+      }
+      return columns;
+    }
+
+    drawBands(u) {
+      const { ctx } = u;
+      const { left, top, width, height } = u.bbox;
+      const now = Date.now() / 1000;
+      const minimum = Math.max(2, window.devicePixelRatio * 2);
+      let drawn = 0;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(left, top, width, height);
+      ctx.clip();
+      for (const event of this.events.values()) {
+        const start = seconds(event.start);
+        const end = event.end === null ? now : seconds(event.end);
+        let x0 = u.valToPos(start, "x", true);
+        let x1 = u.valToPos(end, "x", true);
+        if (x1 < left || x0 > left + width) continue;
+        if (x1 - x0 < minimum) {
+          const middle = (x0 + x1) / 2;
+          x0 = middle - minimum / 2;
+          x1 = middle + minimum / 2;
+        }
+        const palette = event.observed === false ? BAND_BRIEF : BAND;
+        ctx.fillStyle = event.condition === "underVoltage" ? palette.underVoltage : palette.other;
+        ctx.fillRect(x0, top, x1 - x0, height);
+        drawn += 1;
+      }
+      ctx.restore();
+      u.root.parentNode.dataset.bands = String(drawn); // what a test (or a curious reader) can check
+    }
+
+    options(kind, width) {
+      const muted = colour("--muted") || "#8b9bab";
+      const grid = colour("--line") || "#2b3744";
+      const axis = (format) => ({
+        stroke: muted,
+        grid: { stroke: grid, width: 1 },
+        ticks: { stroke: grid, width: 1 },
+        font: "12px system-ui, sans-serif",
+        size: 64, // the same for both charts, so their time axes line up
+        values: (u, values) => values.map(format),
+      });
+      const common = {
+        width,
+        height: phoneLayout.matches ? 150 : 200,
+        legend: { show: false },
+        cursor: { sync: { key: "endrpi-history" }, drag: { x: false, y: false }, points: { size: 6 } },
+        scales: { x: { time: true, range: () => [Date.now() / 1000 - this.span, Date.now() / 1000] } },
+        hooks: { drawClear: [(u) => this.drawBands(u)] },
+        padding: [12, 8, 0, 0],
+      };
+      const xAxis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: "12px system-ui, sans-serif" };
+      if (kind === "temperature") {
+        const temp = colour("--temp") || "#ff8a5c";
+        return {
+          ...common,
+          series: [
+            {},
+            { label: "lowest", stroke: "transparent", points: { show: false } },
+            { label: "highest", stroke: "transparent", points: { show: false } },
+            { label: "Temperature", stroke: temp, width: 2, points: { show: false } },
+          ],
+          bands: [{ series: [2, 1], fill: "rgba(255, 138, 92, 0.18)" }],
+          scales: {
+            ...common.scales,
+            y: { range: (u, min, max) => (min === null ? [30, 60] : [Math.floor(min - 2), Math.ceil(max + 2)]) },
+          },
+          axes: [xAxis, axis((value) => `${number(value, 0)} °C`)],
+        };
+      }
+      return {
+        ...common,
+        series: [
+          {},
+          { label: "ARM", stroke: colour("--arm") || "#5cb8ff", width: 2, points: { show: false } },
+          { label: "Core", stroke: colour("--core") || "#b98cff", width: 2, points: { show: false } },
+        ],
+        scales: {
+          ...common.scales,
+          y: { range: (u, min, max) => (min === null ? [0, 2000] : [0, Math.ceil((max * 1.1) / 100) * 100]) },
+        },
+        axes: [xAxis, axis((value) => (value === 0 ? "0" : `${number(value / 1000, 1)} GHz`))],
+      };
+    }
+
+    draw() {
+      if (typeof window.uPlot !== "function") return;
+      const columns = this.series();
+      const temperature = [columns[0], columns[1], columns[2], columns[3]];
+      const clocks = [columns[0], columns[4], columns[5]];
+      $("#history-empty").hidden = !this.loaded || columns[0].length > 0;
+      const chart = $("#chart-temperature");
+      chart.dataset.points = String(this.data.time.length);
+      chart.dataset.samples = String(this.data.count.reduce((sum, count) => sum + count, 0));
+      if (this.charts.length === 0) {
+        const width = $("#chart-temperature").clientWidth;
+        if (width === 0) return;
+        this.charts = [
+          new window.uPlot(this.options("temperature", width), temperature, $("#chart-temperature")),
+          new window.uPlot(this.options("clocks", width), clocks, $("#chart-clocks")),
+        ];
+        const observer = new ResizeObserver(() => this.resize());
+        observer.observe($("#chart-temperature"));
+        return;
+      }
+      this.charts[0].setData(temperature);
+      this.charts[1].setData(clocks);
+    }
+
+    resize() {
+      const width = $("#chart-temperature").clientWidth;
+      const height = phoneLayout.matches ? 150 : 200;
+      for (const chart of this.charts) if (chart.width !== width || chart.height !== height) chart.setSize({ width, height });
+    }
+
+    // --- the events list ---------------------------------------------------------------------------
+
+    renderEvents() {
+      const names = this.names();
+      const oldest = Date.now() / 1000 - this.span;
+      const events = Array.from(this.events.values())
+        .filter((event) => event.end === null || seconds(event.end) >= oldest)
+        .sort((a, b) => seconds(b.start) - seconds(a.start));
+      const list = $("#events");
+      list.replaceChildren(
+        ...events.slice(0, 100).map((event) => {
+          const item = document.createElement("li");
+          item.className = `event cond-${event.condition}${event.end === null ? " ongoing" : ""}`;
+          const text = document.createElement("span");
+          text.className = "event-text";
+          const name = names[event.condition] || event.condition;
+          const start = new Date(event.start);
+          text.title = event.end ? `${event.start} to ${event.end}` : `since ${event.start}`;
+          if (event.end === null) {
+            text.textContent = `${name} since ${when(start)}, still going on`;
+          } else if (event.observed === false) {
+            text.textContent = `${name}, too brief to see, between ${clock(start, true)} and ${when(new Date(event.end), true)}`;
+          } else {
+            text.textContent = `${name} for ${duration(event.durationSeconds ?? (seconds(event.end) - seconds(event.start)))} at ${when(start)}`;
+          }
+          item.append(text);
+          return item;
+        }),
+      );
+      $("#events-empty").hidden = events.length > 0;
+      $("#events-range").textContent = `last ${this.range.replace("h", " h").replace("d", " days")}`;
+    }
+  }
+
+  const history = new History();
+
   // --- The platform line, from REST once per connection ------------------------------------------
 
   async function loadPlatform() {
@@ -364,13 +735,24 @@
       const read = await connection.request(PIN_READ, { pins: [name] });
       if (read.success) renderers.PINS(read.data);
     }
+    if (!reply.success && /locked/.test(reply.error || "")) {
+      // Locked in the admin since the page was loaded: show the lock from now on.
+      $(`.pin[data-pin="${name}"]`).classList.add("locked");
+      if (selectedPin === name) renderEditorFacts();
+    }
     return reply;
+  }
+
+  const pinElement = (name) => $(`.pin[data-pin="${name}"]`);
+
+  function allowedPulls(name) {
+    return (pinElement(name).dataset.pulls || "FLOATING UP DOWN").split(" ").filter(Boolean);
   }
 
   function selectPin(name) {
     selectedPin = name;
     for (const element of $$(".pin.gpio")) element.classList.toggle("selected", element.dataset.pin === name);
-    const element = $(`.pin[data-pin="${name}"]`);
+    const element = pinElement(name);
     $("#editor-empty").hidden = true;
     const form = $("#editor-form");
     form.hidden = false;
@@ -378,14 +760,43 @@
     $("#editor-physical").textContent = `physical pin ${element.dataset.physical}`;
     $("#editor-message").textContent = "";
     $("#editor-message").className = "editor-message";
+    const pulls = allowedPulls(name);
+    for (const label of $$("#editor-pull label")) label.hidden = !pulls.includes(label.dataset.pull);
+    const hint = $("#editor-pull-hint");
+    hint.hidden = pulls.length === 3;
+    hint.textContent = pulls.length === 1 ? `${name} has a fixed pull-${pulls[0].toLowerCase()} resistor on the board.` : "";
     const configuration = pins.get(name);
     if (configuration) {
       form.elements.io.value = configuration.io;
-      form.elements.pull.value = configuration.pull || "FLOATING";
-      form.elements.state.value = configuration.state === 1 ? "1" : "0";
+      form.elements.pull.value = pulls.includes(configuration.pull) ? configuration.pull : pulls[0];
+      if (isPwm(configuration.state)) {
+        form.elements.state.value = "pwm";
+        $("#editor-duty").value = String(Math.round(configuration.state * 100));
+      } else {
+        form.elements.state.value = configuration.state === 1 ? "1" : "0";
+      }
     }
+    renderEditorFacts();
     renderEditorNow();
     syncEditorFields();
+    openSheet();
+  }
+
+  function renderEditorFacts() {
+    const element = pinElement(selectedPin);
+    const configuration = pins.get(selectedPin) || {};
+    const facts = [];
+    if (element.classList.contains("locked")) facts.push(["fact-locked", "Locked in Settings: changes are refused."]);
+    if (element.dataset.function) facts.push(["fact-function", `Alternate function: ${element.dataset.function}`]);
+    if (configuration.usedBy) facts.push(["fact-used", `In use by the kernel: ${configuration.usedBy}`]);
+    $("#editor-facts").replaceChildren(
+      ...facts.map(([kind, text]) => {
+        const item = document.createElement("li");
+        item.className = kind;
+        item.textContent = text;
+        return item;
+      }),
+    );
   }
 
   function renderEditorNow() {
@@ -397,13 +808,63 @@
     }
     const level = levelText(configuration);
     const pull = configuration.io === "INPUT" && configuration.pull ? `, pull ${configuration.pull.toLowerCase()}` : "";
-    $("#editor-now").textContent = `${configuration.io.toLowerCase()}, ${level.text || "no level"}${pull}`;
+    $("#editor-now").textContent = `${configuration.io.toLowerCase()}, ${level.text || "level unknown"}${pull}`;
+    renderEditorFacts();
   }
 
   function syncEditorFields() {
-    const io = $("#editor-form").elements.io.value;
+    const form = $("#editor-form");
+    const io = form.elements.io.value;
     $("#editor-pull").hidden = io !== "INPUT";
+    $("#editor-pull-hint").hidden = io !== "INPUT" || allowedPulls(selectedPin).length === 3;
     $("#editor-state").hidden = io !== "OUTPUT";
+    $("#editor-pwm").hidden = io !== "OUTPUT" || form.elements.state.value !== "pwm";
+    $("#editor-duty-value").textContent = `${$("#editor-duty").value}%`;
+  }
+
+  // --- The editor as a bottom sheet on a phone -----------------------------------------------------
+
+  function openSheet() {
+    if (!phoneLayout.matches) return;
+    $("#editor").classList.add("open");
+    $("#sheet-backdrop").hidden = false;
+    document.body.classList.add("sheet-open");
+  }
+
+  function closeSheet() {
+    $("#editor").classList.remove("open");
+    $("#sheet-backdrop").hidden = true;
+    document.body.classList.remove("sheet-open");
+    if (selectedPin !== null) {
+      const select = $(".pin-select", pinElement(selectedPin));
+      select.focus({ preventScroll: true });
+    }
+  }
+
+  // A duty slider sends while it moves (at most every PWM_SEND_EVERY_MS) and once when let go.
+  function dutySender(name) {
+    let timer = null;
+    let last = 0;
+    let pending = null;
+    const send = () => {
+      timer = null;
+      last = Date.now();
+      const state = pending;
+      pending = null;
+      updatePin(name, { io: "OUTPUT", state }).then(
+        (reply) => reply.success || toast(`${name} was not changed`, reply.error),
+        (error) => toast(`${name} was not changed`, error.message),
+      );
+    };
+    return (state, final) => {
+      pending = state;
+      if (final) {
+        clearTimeout(timer);
+        send();
+      } else if (timer === null) {
+        timer = setTimeout(send, Math.max(0, PWM_SEND_EVERY_MS - (Date.now() - last)));
+      }
+    };
   }
 
   function wireControls() {
@@ -418,16 +879,22 @@
         try {
           const reply = await updatePin(name, { io: "OUTPUT", state: configuration.state >= 0.5 ? 0 : 1 });
           if (!reply.success) toast(`${name} was not changed`, reply.error);
-          else if (selectedPin === name) selectPin(name);
         } catch (error) {
           toast(`${name} was not changed`, error.message);
         } finally {
           toggle.disabled = false;
         }
       });
+      const duty = $(".pin-duty", element);
+      const sendDuty = dutySender(name);
+      duty.min = "1";
+      duty.max = "99";
+      duty.addEventListener("input", () => sendDuty(Number(duty.value) / 100, false));
+      duty.addEventListener("change", () => sendDuty(Number(duty.value) / 100, true));
     }
     const form = $("#editor-form");
     form.addEventListener("change", syncEditorFields);
+    $("#editor-duty").addEventListener("input", syncEditorFields);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       if (selectedPin === null) return;
@@ -438,8 +905,10 @@
         message.className = "editor-message error";
         return;
       }
+      const level = form.elements.state.value || "0";
+      const state = level === "pwm" ? Number($("#editor-duty").value) / 100 : Number(level);
       const configuration =
-        io === "INPUT" ? { io, pull: form.elements.pull.value || "FLOATING" } : { io, state: Number(form.elements.state.value || 0) };
+        io === "INPUT" ? { io, pull: form.elements.pull.value || allowedPulls(selectedPin)[0] } : { io, state };
       const apply = $("#editor-apply");
       apply.disabled = true;
       message.textContent = "Applying…";
@@ -455,6 +924,15 @@
         apply.disabled = false;
       }
     });
+    $("#editor-close").addEventListener("click", closeSheet);
+    $("#sheet-backdrop").addEventListener("click", closeSheet);
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && $("#editor").classList.contains("open")) closeSheet();
+    });
+    phoneLayout.addEventListener("change", () => {
+      if (!phoneLayout.matches) closeSheet();
+    });
+    for (const button of $$(".range")) button.addEventListener("click", () => history.setRange(button.dataset.range));
     $("#reconnect-now").addEventListener("click", () => connection.retryNow());
   }
 
@@ -496,7 +974,9 @@
       setStatus("live", "Live");
       hideBanner();
       loadPlatform();
+      history.loaded = false; // samples pushed before the load's answer are in it
       subscriber.subscribeAll();
+      history.load();
     },
     onClose({ delay, attempt }) {
       setStatus("offline", "Offline");
@@ -513,5 +993,8 @@
   });
 
   wireControls();
+  for (const button of $$(".range")) button.setAttribute("aria-pressed", String(button.dataset.range === history.range));
+  // The time axis moves on even when no sample arrives (and an event going on grows).
+  setInterval(() => history.loaded && history.draw(), 30000);
   connection.connect();
 })();
