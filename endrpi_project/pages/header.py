@@ -62,7 +62,8 @@ def header_rows() -> list[tuple[HeaderPin, HeaderPin]]:
     except ReadingFailed:
         settings = {}  # the page still draws; an update of a locked pin is refused all the same
     pins = []
-    for physical, name, bcm in pin_services.pins_header():
+    for entry in pin_services.pins_header():
+        physical, name, bcm = entry[0], entry[1], entry[2]
         function, group = FUNCTIONS.get(bcm, ("", "")) if bcm is not None else OTHER_FUNCTIONS.get(name, ("", ""))
         setting = settings.get(bcm) if bcm is not None else None
         pins.append(
