@@ -121,7 +121,8 @@ def test_the_api_docs_render_swagger_ui_with_every_route(server, watched):
         "/system/events",
         "/metrics",
     }
-    expect(page.get_by_role("link", name="WebSocket API")).to_have_attribute("href", "/docs/websocket")
+    expect(page.get_by_role("link", name="WebSocket API").first).to_have_attribute("href", "/docs/websocket")
+    expect(page.locator(".endrpi-topbar a[aria-current='page']")).to_have_text("REST API")  # the dashboard's header
     watched.assert_clean()
 
 

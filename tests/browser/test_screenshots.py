@@ -54,6 +54,11 @@ def test_the_browsable_api_and_the_admin_look_like_the_dashboard(server, windows
     path = artifacts / "browsable-api-1366.png"
     page.screenshot(path=str(path), full_page=True)
     print(f"\nscreenshot: {path}")
+    page.goto(f"{server.http_url}/docs")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    path = artifacts / "swagger-1366.png"
+    page.screenshot(path=str(path))
+    print(f"screenshot: {path}")
     page.goto(f"{server.http_url}/admin/login/")
     expect(page.locator(".endrpi-topbar")).to_be_visible()
     path = artifacts / "admin-login-1366.png"
