@@ -58,6 +58,16 @@ def test_the_charts_draw_the_last_day_with_its_events_as_bands(server, watched):
     expect(chart).to_have_attribute("data-bands", re.compile(r"^[4-9]$"))
     expect(page.locator("#chart-clocks")).to_have_attribute("data-bands", chart.get_attribute("data-bands") or "")
     expect(page.locator("#history-foot")).to_contain_text("Last 24 h")
+    # The newest values are read out; pointing at the chart reads out the values there instead.
+    readout = page.locator("#readout-temperature")
+    expect(readout).to_contain_text(re.compile(r" today · \d+\.\d °C"))
+    expect(page.locator("#readout-clocks")).to_contain_text(re.compile(r"ARM [\d,]+ MHz · core [\d,]+ MHz"))
+    newest = readout.inner_text()
+    box = page.locator("#chart-temperature .u-over").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] / 2)
+    expect(readout).not_to_have_text(newest)
+    expect(readout).to_contain_text("°C")
     watched.assert_clean()
 
 
@@ -279,6 +289,15 @@ def test_on_a_phone_a_tapped_pin_opens_its_controls_where_the_finger_is(server, 
     page.locator(".range", has_text="7 d").tap()
     expect(page.locator(".range", has_text="7 d")).to_have_attribute("aria-pressed", "true")
     page.locator(".range", has_text="24 h").tap()
+    if HAS_HISTORY:  # a finger on a chart reads out the values under it
+        expect(page.locator("#history-foot")).to_contain_text("Last 24 h")
+        chart = page.locator("#chart-temperature .u-over")
+        chart.scroll_into_view_if_needed()
+        readout = page.locator("#readout-temperature")
+        expect(readout).to_contain_text("°C")
+        newest = readout.inner_text()
+        chart.tap(position={"x": 20, "y": 40})
+        expect(readout).not_to_have_text(newest)
     rest(server, "/pins/GPIO26", {"io": "INPUT", "pull": "DOWN"})
     phone.assert_clean()
 

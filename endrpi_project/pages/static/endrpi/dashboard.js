@@ -603,7 +603,7 @@
         legend: { show: false },
         cursor: { sync: { key: "endrpi-history" }, drag: { x: false, y: false }, points: { size: 6 } },
         scales: { x: { time: true, range: () => [Date.now() / 1000 - this.span, Date.now() / 1000] } },
-        hooks: { drawClear: [(u) => this.drawBands(u)] },
+        hooks: { drawClear: [(u) => this.drawBands(u)], setCursor: [(u) => this.readout(kind, u)] },
         padding: [12, 8, 0, 0],
       };
       const xAxis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: "12px system-ui, sans-serif" };
@@ -658,10 +658,57 @@
         ];
         const observer = new ResizeObserver(() => this.resize());
         observer.observe($("#chart-temperature"));
+        // uPlot's cursor follows the mouse; a finger moves it too (both charts, they are synced).
+        for (const chart of this.charts) {
+          const follow = (event) => {
+            const touch = event.touches[0];
+            const box = chart.over.getBoundingClientRect();
+            chart.setCursor({ left: touch.clientX - box.left, top: touch.clientY - box.top });
+          };
+          chart.over.addEventListener("touchstart", follow, { passive: true });
+          chart.over.addEventListener("touchmove", follow, { passive: true });
+        }
+      } else {
+        this.charts[0].setData(temperature);
+        this.charts[1].setData(clocks);
+      }
+      for (const [index, kind] of ["temperature", "clocks"].entries()) this.readout(kind, this.charts[index]);
+    }
+
+    // The values under the cursor, or the newest when there is none:
+    // "SoC temperature · 13:05 today · 52.3 °C (49.8-55.1)".
+    readout(kind, u) {
+      const element = $(`#readout-${kind}`);
+      const times = u.data[0];
+      let index = u.cursor.idx;
+      if (index === null || index === undefined) {
+        index = times.length - 1;
+        while (index >= 0 && u.data[kind === "temperature" ? 3 : 1][index] === null) index -= 1;
+      }
+      if (index < 0 || times[index] === undefined) {
+        element.textContent = "";
         return;
       }
-      this.charts[0].setData(temperature);
-      this.charts[1].setData(clocks);
+      const title = document.createElement("span");
+      title.className = "readout-title";
+      title.textContent = kind === "temperature" ? "SoC temperature" : "Clocks";
+      const parts = [title, ` · ${when(new Date(times[index] * 1000))} · `];
+      const bold = (text) => {
+        const b = document.createElement("b");
+        b.textContent = text;
+        return b;
+      };
+      if (kind === "temperature") {
+        const [low, high, mean] = [u.data[1][index], u.data[2][index], u.data[3][index]];
+        if (mean === null) return void element.replaceChildren(...parts, "no sample");
+        parts.push(bold(`${number(mean, 1)} °C`));
+        if (low !== null && high !== null && high - low >= 0.05) parts.push(` (${number(low, 1)}–${number(high, 1)})`);
+      } else {
+        const [arm, core] = [u.data[1][index], u.data[2][index]];
+        if (arm === null && core === null) return void element.replaceChildren(...parts, "no sample");
+        parts.push("ARM ", bold(arm === null ? "—" : `${number(arm, 0)} MHz`), " · core ", bold(core === null ? "—" : `${number(core, 0)} MHz`));
+      }
+      element.replaceChildren(...parts);
     }
 
     resize() {
