@@ -415,6 +415,7 @@
       this.events = new Map();
       this.charts = [];
       this.loaded = false;
+      this.pending = []; // samples pushed while a load is on its way
       this.generation = 0; // a range chosen while an older one loads wins
     }
 
@@ -452,6 +453,12 @@
       }
       showCardError("HISTORY", "");
       this.setHistory(history.data);
+      // Samples pushed while the answer was on its way: those it does not hold yet go in now.
+      const until = seconds(history.data.until);
+      const pending = this.pending.filter((sample) => seconds(sample.time) >= until);
+      this.pending = [];
+      this.loaded = true;
+      for (const sample of pending) this.addSample(sample);
       if (events.success) {
         showCardError("EVENTS", "");
         this.events.clear();
@@ -472,7 +479,11 @@
         // private mode: the range is not remembered
       }
       for (const button of $$(".range")) button.setAttribute("aria-pressed", String(button.dataset.range === range));
-      if (connection.open) this.load();
+      if (connection.open) {
+        this.loaded = false;
+        this.pending = [];
+        this.load();
+      }
     }
 
     setHistory(answer) {
@@ -496,7 +507,11 @@
     // --- live: one sample or a few events at a time ----------------------------------------------
 
     addSample(sample) {
-      if (!this.loaded) return; // the load that follows the connection includes it
+      if (!this.loaded) {
+        this.pending.push(sample); // the load on its way may or may not hold it
+        if (this.pending.length > 1000) this.pending.shift(); // no load is coming (no history here)
+        return;
+      }
       const t = seconds(sample.time);
       const temperature = sample.temperature ? sample.temperature.systemOnChip : null;
       const arm = sample.frequency ? sample.frequency.arm / 1e6 : null;
@@ -1021,7 +1036,8 @@
       setStatus("live", "Live");
       hideBanner();
       loadPlatform();
-      history.loaded = false; // samples pushed before the load's answer are in it
+      history.loaded = false; // until the load's answer is in, pushed samples wait
+      history.pending = [];
       subscriber.subscribeAll();
       history.load();
     },
