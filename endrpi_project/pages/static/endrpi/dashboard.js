@@ -772,8 +772,15 @@
 
   async function loadPlatform() {
     const line = $("#platform");
+    const headers = { Accept: "application/json" };
     try {
-      const response = await fetch("/system/platform", { headers: { Accept: "application/json" } });
+      const token = window.localStorage.getItem(TOKEN_STORAGE_KEY);
+      if (token) headers.Authorization = `Bearer ${token}`; // under ENDRPI_AUTH=all REST needs it too
+    } catch (error) {
+      // storage unavailable: ask without a token
+    }
+    try {
+      const response = await fetch("/system/platform", { headers });
       const body = await response.json();
       if (!response.ok) throw new Error(body.message || `HTTP ${response.status}`);
       const os = body.operatingSystem;
