@@ -1,5 +1,6 @@
 """The 40-pin header as the dashboard draws it: the API's pins plus what the board's pinout says
-about each one (its alternate function), its lock and the pulls an input there can have.
+about each one (its alternate function), its lock and the pulls an input there can have (those
+:mod:`pins.rules` allows, through ``pins_header``).
 
 The alternate functions are those the Raspberry Pi documentation's header pinout names (raspberrypi
 /documentation, ``computers/raspberry-pi/gpio-on-raspberry-pi.adoc`` and the pinout printed by
@@ -62,8 +63,7 @@ def header_rows() -> list[tuple[HeaderPin, HeaderPin]]:
     except ReadingFailed:
         settings = {}  # the page still draws; an update of a locked pin is refused all the same
     pins = []
-    for entry in pin_services.pins_header():
-        physical, name, bcm = entry[0], entry[1], entry[2]
+    for physical, name, bcm, pulls in pin_services.pins_header():
         function, group = FUNCTIONS.get(bcm, ("", "")) if bcm is not None else OTHER_FUNCTIONS.get(name, ("", ""))
         setting = settings.get(bcm) if bcm is not None else None
         pins.append(
@@ -74,12 +74,7 @@ def header_rows() -> list[tuple[HeaderPin, HeaderPin]]:
                 function=function,
                 group=group,
                 locked=bool(setting is not None and setting.locked),
-                pulls=pin_pulls(bcm) if bcm is not None else (),
+                pulls=pulls,  # pins.rules: GPIO2/3 have fixed pull-ups on the board
             )
         )
     return [(pins[index], pins[index + 1]) for index in range(0, len(pins), 2)]
-
-
-def pin_pulls(bcm: int) -> tuple[str, ...]:
-    """The pulls the dashboard offers an input on ``bcm``."""
-    return ("FLOATING", "UP", "DOWN")

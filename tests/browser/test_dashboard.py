@@ -165,21 +165,20 @@ def test_each_pin_shows_its_lock_and_alternate_function(server, watched):
 def test_gpio2_is_offered_only_the_pulls_its_board_resistor_allows(server, watched):
     page = watched.page
     live(page, server)
+    assert pin(page, "GPIO2").get_attribute("data-pulls") == "UP"  # pins.rules, through pins_header
     pin(page, "GPIO2").locator(".pin-select").click()
     page.locator("#editor-form label", has_text="Input").click()
-    pulls = page.locator("#editor-pull label")
-    allowed = pin(page, "GPIO2").get_attribute("data-pulls") or ""
-    for pull in ("FLOATING", "UP", "DOWN"):
-        label = pulls.and_(page.locator(f'[data-pull="{pull}"]'))
-        if pull in allowed.split():
-            expect(label).to_be_visible()
-        else:
-            expect(label).to_be_hidden()
-    if allowed.split() == ["UP"]:
-        expect(page.locator("#editor-pull-hint")).to_contain_text("fixed pull-up")
+    expect(page.locator('#editor-pull label[data-pull="UP"]')).to_be_visible()
+    expect(page.locator('#editor-pull label[data-pull="FLOATING"]')).to_be_hidden()
+    expect(page.locator('#editor-pull label[data-pull="DOWN"]')).to_be_hidden()
+    expect(page.locator("#editor-pull-hint")).to_have_text("GPIO2 has a fixed pull-up resistor on the board.")
+    page.locator("#editor-apply").click()
+    expect(page.locator("#editor-message")).to_have_text("GPIO2 updated.")
+    assert rest(server, "/pins/GPIO2")["pull"] == "UP"
     pin(page, "GPIO4").locator(".pin-select").click()
-    for pull in ("Floating", "Up", "Down"):
-        expect(pulls.filter(has_text=pull)).to_be_visible()
+    for pull in ("FLOATING", "UP", "DOWN"):
+        expect(page.locator(f'#editor-pull label[data-pull="{pull}"]')).to_be_visible()
+    expect(page.locator("#editor-pull-hint")).to_be_hidden()
     watched.assert_clean()
 
 
