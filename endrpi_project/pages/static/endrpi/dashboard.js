@@ -238,10 +238,10 @@
       if (selectedPin !== null && selectedPin in data) renderEditorNow();
     },
     HISTORY(sample) {
-      if (sample) history.addSample(sample); // null: no sample taken yet
+      if (sample) historyView.addSample(sample); // null: no sample taken yet
     },
     EVENTS(events) {
-      history.addEvents(events); // started, ended or found; the SUBSCRIBE reply: those going on now
+      historyView.addEvents(events); // started, ended or found; the SUBSCRIBE reply: those going on now
     },
   };
 
@@ -401,7 +401,7 @@
   const eventKey = (event) => `${event.condition}|${event.start}`;
   const seconds = (iso) => Date.parse(iso) / 1000;
 
-  class History {
+  class HistoryView {
     constructor() {
       let saved = null;
       try {
@@ -436,10 +436,10 @@
       const since = `-${this.range}`;
       const width = $("#chart-temperature").clientWidth || 600;
       const points = Math.max(60, Math.min(600, Math.round(width / 2)));
-      let history;
+      let reply;
       let events;
       try {
-        [history, events] = await Promise.all([
+        [reply, events] = await Promise.all([
           connection.request("READ_HISTORY", { readings: ["temperature", "frequency"], since, points }),
           connection.request("READ_EVENTS", { since }),
         ]);
@@ -447,14 +447,14 @@
         return; // connection lost; the next connection loads again
       }
       if (generation !== this.generation) return;
-      if (!history.success) {
-        showCardError("HISTORY", history.error);
+      if (!reply.success) {
+        showCardError("HISTORY", reply.error);
         return;
       }
       showCardError("HISTORY", "");
-      this.setHistory(history.data);
+      this.setHistory(reply.data);
       // Samples pushed while the answer was on its way: those it does not hold yet go in now.
-      const until = seconds(history.data.until);
+      const until = seconds(reply.data.until);
       const pending = this.pending.filter((sample) => seconds(sample.time) >= until);
       this.pending = [];
       this.loaded = true;
@@ -766,7 +766,7 @@
     }
   }
 
-  const history = new History();
+  const historyView = new HistoryView();
 
   // --- The platform line, from REST once per connection ------------------------------------------
 
@@ -1001,7 +1001,7 @@
     phoneLayout.addEventListener("change", () => {
       if (!phoneLayout.matches) closeSheet();
     });
-    for (const button of $$(".range")) button.addEventListener("click", () => history.setRange(button.dataset.range));
+    for (const button of $$(".range")) button.addEventListener("click", () => historyView.setRange(button.dataset.range));
     $("#reconnect-now").addEventListener("click", () => connection.retryNow());
   }
 
@@ -1043,10 +1043,10 @@
       setStatus("live", "Live");
       hideBanner();
       loadPlatform();
-      history.loaded = false; // until the load's answer is in, pushed samples wait
-      history.pending = [];
+      historyView.loaded = false; // until the load's answer is in, pushed samples wait
+      historyView.pending = [];
       subscriber.subscribeAll();
-      history.load();
+      historyView.load();
     },
     onClose({ delay, attempt }) {
       setStatus("offline", "Offline");
@@ -1063,8 +1063,8 @@
   });
 
   wireControls();
-  for (const button of $$(".range")) button.setAttribute("aria-pressed", String(button.dataset.range === history.range));
+  for (const button of $$(".range")) button.setAttribute("aria-pressed", String(button.dataset.range === historyView.range));
   // The time axis moves on even when no sample arrives (and an event going on grows).
-  setInterval(() => history.loaded && history.draw(), 30000);
+  setInterval(() => historyView.loaded && historyView.draw(), 30000);
   connection.connect();
 })();
