@@ -416,6 +416,7 @@
       this.charts = [];
       this.loaded = false;
       this.pending = []; // samples pushed while a load is on its way
+      this.pendingEvents = []; // and events: newer than the load's answer, they win over it
       this.generation = 0; // a range chosen while an older one loads wins
     }
 
@@ -456,17 +457,19 @@
       // Samples pushed while the answer was on its way: those it does not hold yet go in now.
       const until = seconds(reply.data.until);
       const pending = this.pending.filter((sample) => seconds(sample.time) >= until);
+      const pushedEvents = this.pendingEvents;
       this.pending = [];
+      this.pendingEvents = [];
       this.loaded = true;
       for (const sample of pending) this.addSample(sample);
       if (events.success) {
         showCardError("EVENTS", "");
         this.events.clear();
         this.addEvents(events.data.events);
+        this.addEvents(pushedEvents); // newer than the answer (an event that ended meanwhile)
       } else {
         showCardError("EVENTS", events.error);
       }
-      this.loaded = true;
       this.draw();
     }
 
@@ -482,6 +485,7 @@
       if (connection.open) {
         this.loaded = false;
         this.pending = [];
+        this.pendingEvents = [];
         this.load();
       }
     }
@@ -545,6 +549,7 @@
     }
 
     addEvents(events) {
+      if (!this.loaded) this.pendingEvents.push(...(events || []));
       for (const event of events || []) this.events.set(eventKey(event), event);
       this.renderEvents();
       this.draw();
@@ -1045,6 +1050,7 @@
       loadPlatform();
       historyView.loaded = false; // until the load's answer is in, pushed samples wait
       historyView.pending = [];
+      historyView.pendingEvents = [];
       subscriber.subscribeAll();
       historyView.load();
     },
