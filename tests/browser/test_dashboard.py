@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
@@ -137,6 +139,10 @@ def test_each_throttle_flag_says_what_it_means_and_what_to_do(server, watched):
     expect(page.locator('.flag-row[data-condition="throttling"] .flag-help')).to_contain_text("heatsink or fan")
     expect(page.locator('.flag-row[data-condition="softTemperatureLimit"] .flag-help')).to_contain_text("cooling")
     expect(page.locator('[data-flag="armFrequencyCapped"]')).to_have_text("OK")
+    # The fake firmware answers get_throttled as vcgencmd does: the flags cover the time since boot.
+    assert rest(server, "/system/throttle")["historyWindow"] == "SINCE_BOOT"
+    expect(page.locator("#flag-window")).to_have_text("Since boot")
+    expect(page.locator("#flag-window-note")).to_be_hidden()
     watched.assert_clean()
 
 
@@ -214,11 +220,9 @@ def test_a_pwm_output_gets_a_slider_that_drives_it(server, watched):
     watched.assert_clean()
 
 
-def test_a_pin_the_kernel_reports_in_use_says_by_what(server, watched):
-    """The server's pins carry ``usedBy`` (the kernel's consumer of a line another driver holds).
-    The simulated pins have none, so this test passes the server's messages through a proxy that adds
-    one to GPIO8, as a Pi with SPI on would report."""
-    page = watched.page
+def rewrite_from_server(page: Page, change: Callable[[dict[str, Any]], None]) -> None:
+    """Pass the page's WebSocket through a proxy that changes the data of every message from the
+    server (a SUBSCRIBE reply's ``current``, or a message's ``data``) with ``change``."""
 
     def proxy(route: WebSocketRoute) -> None:
         upstream = route.connect_to_server()
@@ -227,20 +231,51 @@ def test_a_pin_the_kernel_reports_in_use_says_by_what(server, watched):
             envelope = json.loads(message)
             data = envelope.get("data")
             if isinstance(data, dict):
-                pins = data.get("current") if envelope.get("action") == "SUBSCRIBE" else data
-                if isinstance(pins, dict) and isinstance(pins.get("GPIO8"), dict):
-                    pins["GPIO8"]["usedBy"] = "spi0 CS0"
+                data = data.get("current") if envelope.get("action") == "SUBSCRIBE" else data
+                if isinstance(data, dict):
+                    change(data)
             route.send(json.dumps(envelope))
 
         upstream.on_message(from_server)
 
     page.route_web_socket(re.compile(r"^ws://127\.0\.0\.1:\d+/$"), proxy)
+
+
+def test_a_pin_the_kernel_reports_in_use_says_by_what(server, watched):
+    """The server's pins carry ``usedBy`` (the kernel's consumer of a line another driver holds).
+    The simulated pins have none, so the server's messages pass through a proxy that adds one to
+    GPIO8, as a Pi with SPI on reports it."""
+    page = watched.page
+
+    def spi_on(data: dict[str, Any]) -> None:
+        if isinstance(data.get("GPIO8"), dict):
+            data["GPIO8"]["usedBy"] = "spi0 CS0"
+
+    rewrite_from_server(page, spi_on)
     live(page, server)
     expect(pin(page, "GPIO8").locator(".badge.used")).to_have_text("spi0 CS0")
     expect(pin(page, "GPIO8")).to_have_class(re.compile(r"\bin-use\b"))
     expect(pin(page, "GPIO7").locator(".badge.used")).to_have_text("")
     pin(page, "GPIO8").locator(".pin-select").click()
     expect(page.locator("#editor-facts")).to_contain_text("In use by the kernel: spi0 CS0")
+    watched.assert_clean()
+
+
+def test_flags_that_cover_only_the_last_2_seconds_are_labelled_so(server, watched):
+    """Where only the mailbox property tag answers (``historyWindow: LAST_2_SECONDS``), the right-hand
+    column is not "since boot"; the fake firmware answers as vcgencmd does, so a proxy says otherwise."""
+    page = watched.page
+
+    def property_tag(data: dict[str, Any]) -> None:
+        if "historyWindow" in data:
+            data["historyWindow"] = "LAST_2_SECONDS"
+            data["armFrequencyCappingHasOccurred"] = False
+
+    rewrite_from_server(page, property_tag)
+    live(page, server)
+    expect(page.locator("#flag-window")).to_have_text("Last 2 s")
+    expect(page.locator("#flag-window-note")).to_be_visible()
+    expect(page.locator('[data-flag="armFrequencyCappingHasOccurred"]')).to_have_text("No")
     watched.assert_clean()
 
 

@@ -224,12 +224,16 @@
       $("#uptime").textContent = data.formatted;
     },
     THROTTLE(data) {
+      // historyWindow: what the "has occurred" flags cover (older servers do not say: since boot).
+      const recent = data.historyWindow === "LAST_2_SECONDS";
+      $("#flag-window").textContent = recent ? "Last 2 s" : "Since boot";
+      $("#flag-window-note").hidden = !recent;
       for (const element of $$("[data-flag]")) {
         const flag = element.dataset.flag;
         const raised = data[flag] === true;
         const past = flag.endsWith("HasOccurred");
         element.className = `flag ${raised ? (past ? "past" : "bad") : "good"}`;
-        element.textContent = raised ? (past ? "Occurred" : "Active") : past ? "Never" : "OK";
+        element.textContent = raised ? (past ? "Occurred" : "Active") : past ? (recent ? "No" : "Never") : "OK";
       }
     },
     PINS(data) {
