@@ -7,7 +7,6 @@ Every request the browser makes to anywhere but the server is refused and record
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -66,7 +65,6 @@ store.add_events([
 ])
 store.flush(now=now)
 """
-HAS_HISTORY = importlib.util.find_spec("endrpi_project.history") is not None
 
 if not CHROMIUM.exists():
     if os.environ.get("CI"):
@@ -106,7 +104,7 @@ def start_server(base: Path, port: int | None = None) -> Generator[LiveServer, N
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=environment, check=True
     )
-    setup = PIN_SETTINGS + (HISTORY if HAS_HISTORY else "")
+    setup = PIN_SETTINGS + HISTORY
     subprocess.run([sys.executable, "manage.py", "shell", "-c", setup], cwd=ROOT, env=environment, check=True)
     with live_server(data, env, port=port) as server:
         yield server

@@ -14,12 +14,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
-from tests.browser.conftest import HAS_HISTORY
-
 pytestmark = pytest.mark.slow
 
 STATIC = Path(__file__).resolve().parents[2] / "endrpi_project" / "pages" / "static" / "endrpi"
-needs_history = pytest.mark.skipif(not HAS_HISTORY, reason="the history app (endrpi_project.history) is not here")
 
 
 def rest(server, path, body=None):
@@ -46,7 +43,6 @@ def live(page: Page, server) -> None:
 # --- history ---------------------------------------------------------------------------------------
 
 
-@needs_history
 def test_the_charts_draw_the_last_day_with_its_events_as_bands(server, watched):
     page = watched.page
     live(page, server)
@@ -73,7 +69,6 @@ def test_the_charts_draw_the_last_day_with_its_events_as_bands(server, watched):
     watched.assert_clean()
 
 
-@needs_history
 def test_the_events_list_says_what_happened_and_when(server, watched):
     page = watched.page
     live(page, server)
@@ -97,7 +92,6 @@ def test_the_events_list_says_what_happened_and_when(server, watched):
     watched.assert_clean()
 
 
-@needs_history
 def test_new_samples_are_pushed_into_the_charts(server, watched):
     page = watched.page
     live(page, server)
@@ -323,15 +317,15 @@ def test_on_a_phone_a_tapped_pin_opens_its_controls_where_the_finger_is(server, 
     page.locator(".range", has_text="7 d").tap()
     expect(page.locator(".range", has_text="7 d")).to_have_attribute("aria-pressed", "true")
     page.locator(".range", has_text="24 h").tap()
-    if HAS_HISTORY:  # a finger on a chart reads out the values under it
-        expect(page.locator("#history-foot")).to_contain_text("Last 24 h")
-        chart = page.locator("#chart-temperature .u-over")
-        chart.scroll_into_view_if_needed()
-        readout = page.locator("#readout-temperature")
-        expect(readout).to_contain_text("°C")
-        newest = readout.inner_text()
-        chart.tap(position={"x": 20, "y": 40})
-        expect(readout).not_to_have_text(newest)
+    # A finger on a chart reads out the values under it.
+    expect(page.locator("#history-foot")).to_contain_text("Last 24 h")
+    chart = page.locator("#chart-temperature .u-over")
+    chart.scroll_into_view_if_needed()
+    readout = page.locator("#readout-temperature")
+    expect(readout).to_contain_text("°C")
+    newest = readout.inner_text()
+    chart.tap(position={"x": 20, "y": 40})
+    expect(readout).not_to_have_text(newest)
     rest(server, "/pins/GPIO26", {"io": "INPUT", "pull": "DOWN"})
     phone.assert_clean()
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import WebSocket, expect
 
-from tests.browser.conftest import HAS_HISTORY, start_server
+from tests.browser.conftest import start_server
 
 pytestmark = pytest.mark.slow
 
@@ -148,8 +148,7 @@ def test_the_dashboard_subscribes_once_and_never_polls(server, watched):
     others = sorted(message["action"] for message in sent if message["action"] != "SUBSCRIBE")
     assert others == ["READ_EVENTS", "READ_HISTORY"]
     replies = [message for message in received if message["action"] == "SUBSCRIBE" and message["success"]]
-    served = topics if HAS_HISTORY else topics - {"HISTORY", "EVENTS"}
-    assert {reply["data"]["topic"] for reply in replies} == served
+    assert {reply["data"]["topic"] for reply in replies} == topics
     watched.assert_clean()
 
 
