@@ -20,6 +20,7 @@ import re
 import socket
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -218,6 +219,37 @@ def env_listen_check() -> None:
             f"ENDRPI_HOST must be an IP address of this machine (0.0.0.0 for all, 127.0.0.1 for this machine "
             f"only) or a name that resolves to one; cannot listen on {host}:{number} ({error.strerror})"
         ) from None
+
+
+def env_url(name: str, default: str, *, schemes: Sequence[str]) -> str:
+    """A URL with one of ``schemes`` and a host (an unset or empty variable gives ``default``)."""
+    value = _raw(name)
+    if value is None or not value.strip():
+        return default
+    url = value.strip()
+    try:
+        parsed = urlsplit(url)
+        port = parsed.port
+    except ValueError as error:
+        raise SettingError(f"{name} is not a valid URL ({error}): {_redacted(url)!r}") from None
+    if parsed.scheme.lower() not in schemes:
+        raise SettingError(
+            f"{name} must start with {' or '.join(f'{scheme}://' for scheme in schemes)}, not {_redacted(url)!r}"
+        )
+    if not parsed.hostname:
+        raise SettingError(f"{name} names no host: {_redacted(url)!r}")
+    if port == 0:
+        raise SettingError(f"{name} has port 0: {_redacted(url)!r}")
+    return url
+
+
+def _redacted(url: str) -> str:
+    """``url`` without its password, for messages."""
+    scheme, _, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from endrpi_project.env import (
     env_path,
     env_port,
     env_str,
+    env_url,
     env_writable,
 )
 
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
     "pins",
     "endrpi_project.history",
     "endrpi_project.metrics",
+    "endrpi_project.mqtt",
     "endrpi_project.pages",
 ]
 
@@ -269,3 +271,22 @@ ENDRPI_WS_WRITE_BURST = env_int("ENDRPI_WS_WRITE_BURST", 100, minimum=1)
 ENDRPI_HISTORY_INTERVAL = env_int("ENDRPI_HISTORY_INTERVAL", 10, minimum=1, maximum=3600)
 ENDRPI_HISTORY_RETENTION = env_int("ENDRPI_HISTORY_RETENTION", 30, minimum=1, maximum=3650)
 ENDRPI_HISTORY_FLUSH_INTERVAL = env_int("ENDRPI_HISTORY_FLUSH_INTERVAL", 60, minimum=1, maximum=3600)
+
+# --- Endrpi over MQTT: Home Assistant and the fleet (see docs/mqtt.md) ---------------------------
+
+# Off unless set: mqtt://user:password@broker.local:1883, or mqtts://... for TLS (port 8883 unless
+# given), optionally checked against the CA certificates in ENDRPI_MQTT_CA_FILE (else the system's).
+ENDRPI_MQTT_URL = env_url("ENDRPI_MQTT_URL", "", schemes=["mqtt", "mqtts"])
+ENDRPI_MQTT_CA_FILE = env_str("ENDRPI_MQTT_CA_FILE", "")
+# This Pi's topics are endrpi/<node id>/...; empty means the host name, made topic-safe.
+ENDRPI_MQTT_NODE_ID = env_str("ENDRPI_MQTT_NODE_ID", "")
+# Seconds between published readings; and between throttle checks, which publish the readings at
+# once when the throttle flags change (0 checks only with the readings).
+ENDRPI_MQTT_INTERVAL = env_float("ENDRPI_MQTT_INTERVAL", 30.0, minimum=1.0)
+ENDRPI_MQTT_THROTTLE_CHECK = env_float("ENDRPI_MQTT_THROTTLE_CHECK", 2.0, minimum=0.0)
+# Home Assistant discovery, and its topic prefix.
+ENDRPI_MQTT_DISCOVERY = env_bool("ENDRPI_MQTT_DISCOVERY", True)
+ENDRPI_MQTT_DISCOVERY_PREFIX = env_str("ENDRPI_MQTT_DISCOVERY_PREFIX", "homeassistant")
+# Where this Pi's dashboard is, as Home Assistant and the fleet page link to it; empty means
+# http://<host name>:<ENDRPI_PORT>/.
+ENDRPI_MQTT_DASHBOARD_URL = env_url("ENDRPI_MQTT_DASHBOARD_URL", "", schemes=["http", "https"])

@@ -20,6 +20,7 @@ from asgiref.sync import sync_to_async
 
 from endrpi_project.access.tokens import access_exposure_warn
 from endrpi_project.history.services import history_start, history_stop
+from endrpi_project.mqtt import services as mqtt_services
 from pins.services import pins_start
 from system.services import system_start, system_stop
 
@@ -57,6 +58,7 @@ def startups() -> list[Startup]:
         Startup("GPIO and saved pin configurations", start=_in_thread(pins_start)),
         Startup("readings this machine cannot take (warned once)", start=system_start, stop=system_stop),
         Startup("history sampler", start=history_start, stop=history_stop),
+        Startup("MQTT bridge", start=mqtt_services.start, stop=mqtt_services.stop),
     ]
 
 

@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("pins.urls")),
     path("", include("endrpi_project.history.urls")),
     path("", include("endrpi_project.metrics.urls")),
+    path("", include("endrpi_project.mqtt.urls")),
 ]
 
 handler400 = "endrpi_project.api.errors.bad_request"

@@ -1,4 +1,4 @@
-"""The admin for pin settings: labels, write locks and configurations saved for start-up."""
+"""The admin for pin settings: labels, write locks, MQTT exposure and configurations saved for start-up."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from pins.models import PinSetting
 @admin.register(PinSetting)
 # ModelAdmin is generic only in the stubs; it is not subscriptable at run time.
 class PinSettingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["__str__", "label", "locked", "io", "state", "pull"]
-    list_editable = ["label", "locked"]
+    list_display = ["__str__", "label", "locked", "mqtt_controllable", "mqtt_exposed", "io", "state", "pull"]
+    list_editable = ["label", "locked", "mqtt_controllable", "mqtt_exposed"]
     list_filter = ["locked", "io"]
     fieldsets = [
         (None, {"fields": ["pin", "label", "locked"]}),
+        ("MQTT and Home Assistant", {"fields": ["mqtt_controllable", "mqtt_exposed"]}),
         (
             "Configuration applied at start-up",
             {

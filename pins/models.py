@@ -1,4 +1,5 @@
-"""Per-pin settings an operator keeps in the admin: a label, a write lock, a saved configuration.
+"""Per-pin settings an operator keeps in the admin: a label, a write lock, a saved configuration, and
+whether MQTT (Home Assistant) may drive the pin or see it as a binary sensor.
 
 The saved configuration is checked by the same rules (:mod:`pins.rules`) as REST and WebSocket
 updates, so the admin refuses exactly what the API refuses (INPUT needs a pull, OUTPUT needs a
@@ -29,6 +30,17 @@ class PinSetting(models.Model):
     locked = models.BooleanField(
         default=False,
         help_text="Refuse REST and WebSocket updates of this pin. A locked pin is also left alone at start-up.",
+    )
+    mqtt_controllable = models.BooleanField(
+        "controllable over MQTT",
+        default=False,
+        help_text="Accept commands for this pin on endrpi/<node>/pins/<pin>/set (a Home Assistant switch while "
+        "it is an OUTPUT). The broker's own authentication and ACLs decide who may send them.",
+    )
+    mqtt_exposed = models.BooleanField(
+        "exposed as a binary sensor",
+        default=False,
+        help_text="Announce this pin to Home Assistant as a binary sensor while it is an INPUT.",
     )
     io = models.CharField(
         "saved io",

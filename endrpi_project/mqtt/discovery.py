@@ -1,0 +1,214 @@
+"""Home Assistant MQTT discovery: the retained configs that make a Pi a device with entities.
+
+Pure functions of the device, the node's topics and the pins; the bridge publishes what they
+return. Shapes follow Home Assistant's MQTT discovery documentation and the schemas it validates
+configs with (home-assistant/core, ``homeassistant/components/mqtt/schemas.py``
+``MQTT_ENTITY_DEVICE_INFO_SCHEMA``, ``sensor.py`` ``DISCOVERY_SCHEMA``): topic
+``<prefix>/<component>/<node id>/<object id>/config``; every config has a stable ``unique_id``, the
+device block (``identifiers`` first), the availability topic, and a ``value_template`` into the
+JSON state Endrpi publishes. A template that finds no value (a reading unavailable off a Pi)
+renders ``None``, which Home Assistant shows as "unknown".
+
+Units are ones Home Assistant accepts for each device class: °C for ``temperature``, MHz for
+``frequency``, B for ``data_size``; ``timestamp`` takes an ISO 8601 time with its zone and no
+unit or state class.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from endrpi_project.mqtt.topics import NodeTopics
+
+ONLINE, OFFLINE = "online", "offline"
+ON, OFF = "ON", "OFF"
+# Home Assistant's birth message: it (re)started and wants the discovery configs again.
+BIRTH_ONLINE = "online"
+
+
+@dataclass(frozen=True)
+class Device:
+    """What Home Assistant (and the fleet) show about this Pi."""
+
+    node: str
+    name: str
+    model: str | None
+    version: str
+    url: str
+
+    def block(self) -> dict[str, Any]:
+        model = self.model or "Raspberry Pi (model unknown)"
+        return {
+            "identifiers": [f"endrpi_{self.node}"],
+            "name": self.name,
+            "manufacturer": "Raspberry Pi Ltd" if model.startswith("Raspberry Pi") else "Unknown",
+            "model": model,
+            "sw_version": f"Endrpi {self.version}",
+            "configuration_url": self.url,
+        }
+
+    def announcement(self) -> dict[str, Any]:
+        """The retained ``endrpi/<node>/device`` message the fleet lists."""
+        return {"name": self.name, "model": self.model, "version": self.version, "url": self.url}
+
+
+@dataclass(frozen=True)
+class Entity:
+    component: str  # sensor, binary_sensor or switch
+    object_id: str
+    config: dict[str, Any]
+
+    def topic(self, prefix: str, node: str) -> str:
+        return config_topic(prefix, self.component, node, self.object_id)
+
+    def payload(self) -> str:
+        return json.dumps(self.config, separators=(",", ":"))
+
+
+def config_topic(prefix: str, component: str, node: str, object_id: str) -> str:
+    return f"{prefix}/{component}/{node}/{object_id}/config"
+
+
+def _common(device: Device, topics: NodeTopics, object_id: str, name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "unique_id": f"endrpi_{device.node}_{object_id}",
+        "availability_topic": topics.availability,
+        "payload_available": ONLINE,
+        "payload_not_available": OFFLINE,
+        "device": device.block(),
+        "origin": {"name": "Endrpi", "sw_version": device.version},
+    }
+
+
+def _value(section: str, expression: str) -> str:
+    """A template reading ``(value_json.<section>.<expression>)``, or ``None`` when the section is null."""
+    return f"{{{{ (value_json.{section}.{expression}) if value_json.{section} else 'None' }}}}"
+
+
+def _flag(flag: str) -> str:
+    return f"{{{{ ('{ON}' if value_json.throttle.{flag} else '{OFF}') if value_json.throttle else 'None' }}}}"
+
+
+# (object id, name, device class, unit, value template, extra keys)
+_SENSORS: list[tuple[str, str, str, str | None, str, dict[str, Any]]] = [
+    (
+        "soc_temperature",
+        "SoC temperature",
+        "temperature",
+        "°C",
+        _value("temperature", "systemOnChip.quantity"),
+        {"state_class": "measurement", "suggested_display_precision": 1},
+    ),
+    (
+        "arm_clock",
+        "ARM clock",
+        "frequency",
+        "MHz",
+        _value("frequency", "arm.quantity / 1000000) | round(1"),
+        {"state_class": "measurement"},
+    ),
+    (
+        "core_clock",
+        "Core clock",
+        "frequency",
+        "MHz",
+        _value("frequency", "core.quantity / 1000000) | round(1"),
+        {"state_class": "measurement"},
+    ),
+    (
+        "memory_available",
+        "Memory available",
+        "data_size",
+        "B",
+        # /proc/meminfo's kB are KiB.
+        _value("memory", "available.quantity * 1024"),
+        {"state_class": "measurement", "suggested_unit_of_measurement": "MiB"},
+    ),
+    (
+        "last_boot",
+        "Last boot",
+        "timestamp",
+        None,
+        "{{ value_json.bootTime if value_json.bootTime else 'None' }}",
+        {"entity_category": "diagnostic"},
+    ),
+]
+
+# (object id, name, Throttle field): now, then since boot.
+_PROBLEMS: list[tuple[str, str, str]] = [
+    ("under_voltage", "Under-voltage", "underVoltageDetected"),
+    ("frequency_capped", "Frequency capped", "armFrequencyCapped"),
+    ("throttled", "Throttled", "throttling"),
+    ("soft_temperature_limit", "Soft temperature limit", "softTemperatureLimitActive"),
+    ("under_voltage_since_boot", "Under-voltage since boot", "underVoltageHasOccurred"),
+    ("frequency_capped_since_boot", "Frequency capped since boot", "armFrequencyCappingHasOccurred"),
+    ("throttled_since_boot", "Throttled since boot", "throttlingHasOccurred"),
+    ("soft_temperature_limit_since_boot", "Soft temperature limit since boot", "softTemperatureLimitHasOccurred"),
+]
+
+
+def reading_entities(device: Device, topics: NodeTopics) -> list[Entity]:
+    """The sensors and problem binary sensors read from ``endrpi/<node>/system``."""
+    entities: list[Entity] = []
+    for object_id, name, device_class, unit, template, extra in _SENSORS:
+        config = {
+            **_common(device, topics, object_id, name),
+            "state_topic": topics.system,
+            "value_template": template,
+            "device_class": device_class,
+            **({"unit_of_measurement": unit} if unit else {}),
+            **extra,
+        }
+        entities.append(Entity("sensor", object_id, config))
+    for object_id, name, flag in _PROBLEMS:
+        config = {
+            **_common(device, topics, object_id, name),
+            "state_topic": topics.system,
+            "value_template": _flag(flag),
+            "device_class": "problem",
+            "payload_on": ON,
+            "payload_off": OFF,
+        }
+        entities.append(Entity("binary_sensor", object_id, config))
+    return entities
+
+
+PIN_STATE_TEMPLATE = f"{{{{ '{ON}' if value_json.state else '{OFF}' }}}}"
+
+
+def pin_entity(
+    device: Device,
+    topics: NodeTopics,
+    *,
+    name: str,
+    io: str,
+    label: str | None,
+    controllable: bool,
+    exposed: bool,
+) -> Entity | None:
+    """A switch for a controllable OUTPUT, a binary sensor for an exposed INPUT, else nothing."""
+    object_id = name.lower()
+    common = {
+        **_common(device, topics, object_id, label or name),
+        "state_topic": topics.pin(name),
+        "value_template": PIN_STATE_TEMPLATE,
+    }
+    if controllable and io == "OUTPUT":
+        config = {
+            **common,
+            "command_topic": topics.pin_set(name),
+            "payload_on": ON,
+            "payload_off": OFF,
+            "state_on": ON,
+            "state_off": OFF,
+        }
+        return Entity("switch", object_id, config)
+    if exposed and io == "INPUT":
+        return Entity("binary_sensor", object_id, {**common, "payload_on": ON, "payload_off": OFF})
+    return None
+
+
+PIN_COMPONENTS = ("switch", "binary_sensor")
