@@ -29,6 +29,7 @@ LAYERS = {
     "endrpi_project.pages": 5,
     "endrpi_project.history": 5,
     "endrpi_project.metrics": 5,
+    "endrpi_project.mqtt": 5,
     "endrpi_project.testing": 5,
     "endrpi_project": 6,
 }

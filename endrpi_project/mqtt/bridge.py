@@ -13,7 +13,8 @@ What it publishes (retained unless said otherwise), see :mod:`endrpi_project.mqt
   (:mod:`pins.events`). Latest state wins: events only note the newest configuration of each pin,
   and one publisher sends whatever is newest when it is free, so a burst of 1,000 updates ends with
   each pin's final state on the broker. A gap in the events' sequence numbers (the channel layer
-  dropped some) makes it read every pin again, as does every (re)connection.
+  dropped some) makes it read every pin again, as does every (re)connection and a quiet moment
+  after any events (a drop at the very end of a burst shows no gap; see ``_take_pin_event``).
 
 Commands (``pins/<pin>/set``) run one at a time in a worker thread through
 :func:`~endrpi_project.mqtt.commands.mqtt_command_apply`; a refusal is published on ``errors``.
@@ -37,14 +38,14 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import aiomqtt
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.db import close_old_connections
 
 from endrpi_project.api.errors import ReadingFailed, error_message
 from endrpi_project.api.representation import representer
@@ -56,13 +57,14 @@ from endrpi_project.mqtt.serializers import FleetMemberSerializer
 from endrpi_project.mqtt.topics import FLEET_FILTERS, NodeTopics, fleet_topic
 from endrpi_project.push.hub import MESSAGE_TYPE, hub, publish
 from pins import events as pin_events
-from pins import parsers
+from pins import naming
 from pins import services as pin_services
-from pins.serializers import PinConfigurationSerializer
+from pins.serializers import pin_configurations_wire
 from system import services as system_services
 from system.serializers import SystemSerializer, ThrottleSerializer
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 4.0
@@ -70,6 +72,8 @@ KEEPALIVE = 30
 # Channels forgets a group member after a day (``group_expiry``); the bridge joins again hourly.
 GROUP_REFRESH = 3600.0
 FLEET_FLUSH = 0.05
+# Quiet time after the last pin event before the pins are read once more (see _take_pin_event).
+SETTLE = 0.25
 COMMAND_QUEUE = 256
 QOS = 1
 
@@ -93,6 +97,37 @@ def _payload_bytes(payload: Any) -> bytes:
     if isinstance(payload, bytes | bytearray):
         return bytes(payload)
     return str(payload).encode()
+
+
+def _with_database(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function`` in a worker thread, closing the thread's stale database connections around it."""
+    close_old_connections()
+    try:
+        return function(*args, **kwargs)
+    finally:
+        close_old_connections()
+
+
+async def _in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking work off the loop. ``asyncio.to_thread``, not asgiref's ``sync_to_async``: a
+    cancelled ``sync_to_async`` waits for the thread and then returns normally, swallowing the
+    cancellation (asgiref ``SyncToAsync.__call__``), which would keep the bridge from stopping."""
+    return await asyncio.to_thread(_with_database, function, *args, **kwargs)
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel ``tasks`` and wait for them, cancelling again any that caught the cancellation."""
+    for task in tasks:
+        task.cancel()
+    pending = [task for task in tasks if not task.done()]
+    while pending:
+        _, still = await asyncio.wait(pending, timeout=0.5)
+        for task in still:
+            task.cancel()
+        pending = list(still)
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            logger.debug("MQTT: %s ended with %r", task.get_name(), task.exception())
 
 
 def _json(data: Any) -> str:
@@ -127,6 +162,8 @@ class Bridge:
         self._seen_configs: set[str] = set()
         self._fleet_dirty: set[str] = set()
         self._fleet_flush: asyncio.TimerHandle | None = None
+        self._settle_at = 0.0
+        self._settle: asyncio.TimerHandle | None = None
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -143,12 +180,11 @@ class Bridge:
         if client is not None:
             with contextlib.suppress(aiomqtt.MqttError, asyncio.TimeoutError):
                 await client.publish(self.settings.topics.availability, discovery.OFFLINE, QOS, True, timeout=2)
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await _cancel(self._tasks)
         self._tasks = []
-        if self._fleet_flush is not None:
-            self._fleet_flush.cancel()
+        for handle in (self._fleet_flush, self._settle):
+            if handle is not None:
+                handle.cancel()
 
     def pin_settings_changed(self) -> None:
         """Labels or MQTT settings changed (any thread): read the pins again and redo discovery."""
@@ -210,8 +246,9 @@ class Bridge:
         await client.subscribe(subscriptions)
         await client.publish(topics.availability, discovery.ONLINE, QOS, True)
         if self._device is None:
-            self._device = await asyncio.to_thread(self._read_device)
+            self._device = await _in_thread(self._read_device)
         await client.publish(topics.device, _json(self._device.announcement()), QOS, True)
+        self._pin_states.clear()  # a broker restarted without persistence has none: publish every pin
         self._resync = self._system_due = self._discovery_due = True
         self._wake.set()
         commands: asyncio.Queue[tuple[str, str, bytes]] = asyncio.Queue(COMMAND_QUEUE)
@@ -227,9 +264,7 @@ class Bridge:
             for task in done:
                 task.result()  # raises the failure (a lost connection) for _run to log
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await _cancel(tasks)
 
     def _read_device(self) -> discovery.Device:
         try:
@@ -270,7 +305,7 @@ class Bridge:
         while True:
             topic, pin, payload = await commands.get()
             try:
-                await database_sync_to_async(mqtt_command_apply, thread_sensitive=False)(pin=pin, payload=payload)
+                await _in_thread(mqtt_command_apply, pin=pin, payload=payload)
             except Exception as error:
                 await self._refuse(client, topic, pin, error_message(error)[1])
 
@@ -332,6 +367,27 @@ class Bridge:
                 self._pending[name] = wire
                 self._pin_event_at[name] = self._events_seen
         self._wake.set()
+        # In a burst the channel layer drops what does not fit in this channel (a full channel is
+        # skipped silently by group_send), and a drop at the very end of a burst leaves no gap to see.
+        # Any drop happened while older events were still queued here, so reading every pin once
+        # the events have been quiet for SETTLE seconds reads a state at least as new as the last
+        # dropped change. Only pins that differ from what was published are published again.
+        loop = self._loop
+        if loop is not None:
+            self._settle_at = loop.time() + SETTLE
+            if self._settle is None:
+                self._settle = loop.call_later(SETTLE, self._settled)
+
+    def _settled(self) -> None:
+        loop = self._loop
+        assert loop is not None
+        wait = self._settle_at - loop.time()
+        if wait > 0:
+            self._settle = loop.call_later(wait, self._settled)
+            return
+        self._settle = None
+        self._resync = True
+        self._wake.set()
 
     # --- outgoing ------------------------------------------------------------------------------
 
@@ -358,20 +414,19 @@ class Bridge:
     async def _read_all_pins(self) -> None:
         started = self._events_seen
         try:
-            configurations = await database_sync_to_async(
-                pin_services.pin_configurations_read, thread_sensitive=False
-            )()
+            configurations = await _in_thread(pin_services.pin_configurations_read)
         except ReadingFailed as error:
             logger.warning("MQTT: could not read the pins: %s", error.message)
             return
-        represent = representer(PinConfigurationSerializer)
-        for name, configuration in configurations.items():
-            if self._pin_event_at.get(name, 0) <= started:  # no newer event arrived during the read
-                self._pending[name] = represent(configuration)
+        for name, wire in pin_configurations_wire(configurations).items():
+            if self._pin_event_at.get(name, 0) > started:
+                continue  # a newer event arrived during the read: it wins
+            if self._pin_states.get(name) != wire or name in self._pending:
+                self._pending[name] = wire
 
     async def _publish_system(self, client: aiomqtt.Client) -> None:
         try:
-            system = await asyncio.to_thread(system_services.system_read)
+            system = await _in_thread(system_services.system_read)
         except ReadingFailed as error:
             logger.debug("MQTT: no reading to publish: %s", error.message)
             return
@@ -389,12 +444,12 @@ class Bridge:
         if not settings.discovery or self._device is None:
             return
         try:
-            pin_settings = await database_sync_to_async(pin_services.pin_settings_read, thread_sensitive=False)()
+            pin_settings = await _in_thread(pin_services.pin_settings_read)
         except ReadingFailed as error:
             logger.warning("MQTT: pin settings unreadable, so no pin is announced: %s", error.message)
             pin_settings = {}
         self._pin_flags = {
-            parsers.pin_name(pin): (setting.mqtt_controllable, setting.mqtt_exposed)
+            naming.pin_name(pin): (setting.mqtt_controllable, setting.mqtt_exposed)
             for pin, setting in pin_settings.items()
         }
         desired: set[str] = set()
@@ -402,7 +457,7 @@ class Bridge:
             topic = entity.topic(settings.prefix, settings.topics.node)
             desired.add(topic)
             await client.publish(topic, entity.payload(), QOS, True)
-        for name in [parsers.pin_name(pin) for pin in parsers.USER_GPIOS]:
+        for name in [naming.pin_name(pin) for pin in naming.USER_GPIOS]:
             await self._publish_pin_config(client, name, force=True)
             if name in self._pin_configs:
                 desired.add(self._pin_configs[name][0])
@@ -457,7 +512,7 @@ class Bridge:
                 due = max(due + interval, loop.time() + interval / 2)
                 self._system_due = True
                 self._wake.set()
-            elif check > 0 and await asyncio.to_thread(self._throttle) != self._last_throttle:
+            elif check > 0 and await _in_thread(self._throttle) != self._last_throttle:
                 self._system_due = True
                 self._wake.set()
 

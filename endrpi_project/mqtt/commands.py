@@ -15,7 +15,7 @@ import threading
 
 from endrpi_project.access.limits import TokenBucket, write_bucket, write_limit_check
 from endrpi_project.api.errors import Forbidden, InvalidRequest, validation_message
-from pins import parsers
+from pins import naming
 from pins import services as pin_services
 from pins.configuration import OutputChange, PinChange
 from pins.serializers import PinConfigurationSerializer
@@ -43,7 +43,7 @@ def command_bucket_reset() -> None:
 
 def command_change(*, pin: int, payload: bytes) -> PinChange:
     """The change a command asks for; :class:`InvalidRequest` naming what is wrong."""
-    name = parsers.pin_name(pin)
+    name = naming.pin_name(pin)
     if len(payload) > MAX_PAYLOAD:
         raise InvalidRequest(f"Command for {name} too large: at most {MAX_PAYLOAD} bytes")
     try:
@@ -79,8 +79,8 @@ def mqtt_command_apply(*, pin: str, payload: bytes) -> str:
     Raises an :class:`~endrpi_project.api.errors.EndrpiError` for every refusal; nothing changed then.
     """
     bcm = pin_services.pin_resolve(name=pin)
-    name = parsers.pin_name(bcm)
-    setting = pin_services.pin_settings_read().get(bcm)
+    name = naming.pin_name(bcm)
+    setting = pin_services.pin_settings_read(fresh=True).get(bcm)  # as fresh as the write lock's check
     if setting is None or not setting.mqtt_controllable:
         raise Forbidden(
             f'{name} is not controllable over MQTT; tick "controllable over MQTT" for it in the admin at /admin/'

@@ -7,6 +7,8 @@ the background and keeps trying.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
 
 from django.conf import settings
@@ -18,6 +20,11 @@ from endrpi_project.mqtt.broker import broker_from_url
 from endrpi_project.mqtt.commands import command_bucket_reset
 from endrpi_project.mqtt.fleet import Fleet, Member
 from endrpi_project.mqtt.topics import NodeTopics, node_id_from
+
+logger = logging.getLogger(__name__)
+
+# Shutdown waits at most this long for "offline" and a clean disconnect.
+STOP_SECONDS = 5.0
 
 fleet = Fleet()
 _bridge: Bridge | None = None
@@ -69,7 +76,10 @@ async def stop() -> None:
     global _bridge
     bridge, _bridge = _bridge, None
     if bridge is not None:
-        await bridge.stop()
+        try:
+            await asyncio.wait_for(bridge.stop(), STOP_SECONDS)
+        except TimeoutError:
+            logger.warning("MQTT: the bridge did not stop within %s s; shutting down anyway", STOP_SECONDS)
     fleet.clear()
 
 

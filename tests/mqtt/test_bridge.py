@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from endrpi_project.mqtt.commands import command_bucket_reset
-from pins import parsers, services
+from pins import naming, services
 from pins.configuration import InputChange, OutputChange
 from pins.models import PinSetting
 from tests.helpers import http_put, websocket
@@ -20,7 +20,7 @@ from tests.mqtt.homeassistant import config_problems
 
 pytestmark = pytest.mark.slow  # a real broker
 
-PINS = [parsers.pin_name(pin) for pin in parsers.USER_GPIOS]
+PINS = [naming.pin_name(pin) for pin in naming.USER_GPIOS]
 
 
 @pytest.fixture(autouse=True)
@@ -178,7 +178,7 @@ async def test_a_burst_of_1000_updates_ends_with_the_broker_holding_the_server_s
 
         def burst() -> None:
             for index in range(1000):
-                pin = parsers.parse_pin(names[index % len(names)])
+                pin = naming.parse_pin(names[index % len(names)])
                 assert pin is not None
                 services.pin_configurations_update(changes={pin: OutputChange(state=float(index % 2))})
 
@@ -292,3 +292,12 @@ def _broker(url: str):
     from endrpi_project.mqtt.broker import broker_from_url
 
     return broker_from_url(url)
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.02, 0.05, 0.1, 0.2])
+async def test_stopping_at_any_moment_of_the_first_second_finishes(broker, delay):
+    async with watching(broker, "endrpi/pi1/availability") as seen:
+        async with running_bridge(bridge_settings(broker)):
+            await asyncio.sleep(delay)
+        # running_bridge has stopped it: the clean stop said offline and ended every task
+        await eventually(lambda: seen.latest.get("endrpi/pi1/availability") == b"offline", what="offline")
