@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
@@ -23,6 +24,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "header_rows": header_rows(),
             "throttle_rows": THROTTLE_ROWS,
             "page": "dashboard",
+            # The fleet page (the MQTT app) lists the Pis on the broker; linked when MQTT is on.
+            "fleet": bool(settings.ENDRPI_MQTT_URL),
         },
     )
 

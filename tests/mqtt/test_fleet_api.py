@@ -80,3 +80,10 @@ def test_a_browser_gets_the_page(client, settings):
     page = client.get("/fleet", HTTP_ACCEPT="text/html,application/xhtml+xml")
     assert b'id="fleet-rows"' in page.content
     assert b"mqtt/fleet.js" in page.content
+
+
+def test_the_dashboard_links_the_fleet_only_when_mqtt_is_on(client, settings):
+    settings.ENDRPI_MQTT_URL = ""
+    assert b'id="fleet-link"' not in client.get("/").content
+    settings.ENDRPI_MQTT_URL = "mqtt://127.0.0.1:1"
+    assert b'id="fleet-link"' in client.get("/").content
