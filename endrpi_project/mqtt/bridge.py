@@ -38,6 +38,7 @@ import contextlib
 import json
 import logging
 import random
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -76,6 +77,11 @@ FLEET_FLUSH = 0.05
 SETTLE = 0.25
 COMMAND_QUEUE = 256
 QOS = 1
+# Pin states go at QoS 0: a PUBACK per state would put a small packet in flight from the broker, and
+# a broker without TCP_NODELAY (Mosquitto's default) then holds the next command for this bridge
+# back for a delayed ACK (about 20 ms). A state lost with a connection is published again on
+# reconnecting, and retained either way.
+STATE_QOS = 0
 
 
 @dataclass(frozen=True)
@@ -215,6 +221,8 @@ class Bridge:
                     will=aiomqtt.Will(topics.availability, discovery.OFFLINE, qos=QOS, retain=True),
                     tls_context=tls,
                     keepalive=KEEPALIVE,
+                    # Small messages leave at once (Nagle's algorithm would hold one back for an ACK).
+                    socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
                     logger=logging.getLogger("endrpi_project.mqtt.client"),
                 )
                 async with client:
@@ -407,7 +415,7 @@ class Bridge:
                 await self._publish_system(client)
             pending, self._pending = self._pending, {}
             for name, wire in pending.items():
-                await client.publish(self.settings.topics.pin(name), _json(wire), QOS, True)
+                await client.publish(self.settings.topics.pin(name), _json(wire), STATE_QOS, True)
                 self._pin_states[name] = wire
                 await self._publish_pin_config(client, name)
 
