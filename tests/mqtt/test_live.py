@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ from typing import Any
 
 import pytest
 import websockets
+import websockets.sync.client
 
 from endrpi_project.testing.live import LiveServer, live_server
 from endrpi_project.testing.mosquitto import Mosquitto
@@ -120,3 +123,42 @@ async def test_200_pis_show_in_the_rest_list_and_the_live_page_feed(broker, serv
     growth_mb = (rss_after - rss_before) / 1024
     print(f"200 Pis: page feed {page_seconds:.2f} s, REST {rest_seconds:.2f} s, RSS +{growth_mb:.2f} MB")
     assert growth_mb < 5.0
+
+
+@pytest.fixture
+def silent_broker() -> Iterator[int]:
+    """A port that accepts connections and never answers (no CONNACK): a broker hung or behind a black hole."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join()
+    for connection in accepted:
+        connection.close()
+    listener.close()
+
+
+def test_a_broker_that_never_answers_does_not_delay_the_api(silent_broker, tmp_path):
+    env = {"ENDRPI_MQTT_URL": f"mqtt://127.0.0.1:{silent_broker}", "ENDRPI_MQTT_NODE_ID": "live"}
+    with live_server(tmp_path / "data", env) as live:
+        for _ in range(20):  # while the bridge waits for a CONNACK that never comes
+            assert get_json(live, "/pins/GPIO17")["io"] in ("INPUT", "OUTPUT")
+        with websockets.sync.client.connect(live.ws_url) as connection:
+            connection.send(json.dumps({"action": "READ_PIN_CONFIGURATIONS", "params": {"pins": ["GPIO17"]}}))
+            assert json.loads(connection.recv(timeout=5))["success"] is True
+        log = live.log.read_text()
+    assert "MQTT: connected" not in log
