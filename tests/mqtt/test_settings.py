@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
 
-from endrpi_project.env import env_url
+from endrpi_project.env import SettingError, env_url
 from endrpi_project.mqtt import services
 from pins.models import PinSetting
 
@@ -22,7 +21,7 @@ from pins.models import PinSetting
 )
 def test_a_bad_broker_url_is_refused(monkeypatch, value, message):
     monkeypatch.setenv("ENDRPI_MQTT_URL", value)
-    with pytest.raises(ImproperlyConfigured, match=message) as error:
+    with pytest.raises(SettingError, match=message) as error:
         env_url("ENDRPI_MQTT_URL", "", schemes=["mqtt", "mqtts"])
     assert "ENDRPI_MQTT_URL" in str(error.value)
     assert "secret" not in str(error.value)  # never the password
