@@ -25,6 +25,7 @@ REST_ROUTES = {
     "/system/history": {"get"},
     "/system/events": {"get"},
     "/metrics": {"get"},
+    "/fleet": {"get"},
 }
 
 

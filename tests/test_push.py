@@ -17,7 +17,7 @@ from tests.helpers import websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TOPICS = "TEMPERATURE, THROTTLE, UPTIME, FREQUENCY, MEMORY, PINS, HISTORY, EVENTS"
+TOPICS = "TEMPERATURE, THROTTLE, UPTIME, FREQUENCY, MEMORY, PINS, HISTORY, EVENTS, FLEET"
 
 
 @pytest.mark.parametrize(

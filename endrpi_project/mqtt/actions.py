@@ -32,7 +32,8 @@ ACTIONS = [
         handler=read_fleet,
         description="Lists every Endrpi publishing to the MQTT broker, as GET /fleet does.",
         model="FleetMember list",
-        inline=True,
+        # Memory only, but inline is kept for kernel file readings (tests/test_inline_actions.py).
+        inline=False,
     ),
 ]
 

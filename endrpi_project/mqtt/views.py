@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.renderers import JSONRenderer, TemplateHTMLRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from endrpi_project.api.representation import representer
-from endrpi_project.api.serializers import error_responses
+from endrpi_project.api.serializers import MessageSerializer
 from endrpi_project.mqtt import services
 from endrpi_project.mqtt.serializers import FleetMemberSerializer
 
@@ -22,7 +22,15 @@ class FleetPageRenderer(TemplateHTMLRenderer):
     template_name = "mqtt/fleet.html"
 
 
-@extend_schema(responses={200: FleetMemberSerializer(many=True), **error_responses(409)}, tags=["fleet"])
+@extend_schema(
+    responses={
+        200: FleetMemberSerializer(many=True),
+        404: OpenApiResponse(MessageSerializer, description="A `?format=` other than json or html."),
+        409: OpenApiResponse(MessageSerializer, description="MQTT is off (ENDRPI_MQTT_URL is not set)."),
+        500: OpenApiResponse(MessageSerializer, description="An unexpected server error."),
+    },
+    tags=["fleet"],
+)
 class FleetView(APIView):
     """Every Endrpi publishing to the MQTT broker (this one included), from their retained topics.
 

@@ -105,7 +105,7 @@ def test_the_api_docs_render_swagger_ui_with_every_route(server, watched):
     page = watched.page
     page.goto(f"{server.http_url}/docs")
     routes = page.locator(".opblock-summary-path")
-    expect(routes).to_have_count(13)
+    expect(routes).to_have_count(14)
     paths = {text.strip().replace("\u200b", "") for text in routes.all_inner_texts()}
     assert paths == {
         "/pins",
@@ -120,6 +120,7 @@ def test_the_api_docs_render_swagger_ui_with_every_route(server, watched):
         "/system/history",
         "/system/events",
         "/metrics",
+        "/fleet",
     }
     expect(page.get_by_role("link", name="WebSocket API").first).to_have_attribute("href", "/docs/websocket")
     expect(page.locator(".endrpi-topbar a[aria-current='page']")).to_have_text("REST API")  # the dashboard's header
@@ -131,7 +132,7 @@ def test_the_websocket_page_is_linked_from_the_dashboard(server, watched):
     page.goto(f"{server.http_url}/")
     page.get_by_role("link", name="WebSocket API").first.click()
     expect(page.locator("h1")).to_have_text("WebSocket API")
-    expect(page.locator("section.action")).to_have_count(11)
+    expect(page.locator("section.action")).to_have_count(12)
     expect(page.locator(".endrpi-topbar a[aria-current='page']")).to_have_text("WebSocket API")
     watched.assert_clean()
 

@@ -18,7 +18,7 @@ from tests.helpers import http_put, websocket
 from tests.mqtt.conftest import bridge_settings, eventually, running_bridge, watching
 from tests.mqtt.homeassistant import config_problems
 
-pytestmark = pytest.mark.slow  # a real broker
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]  # a real broker; the ASGI app
 
 PINS = [naming.pin_name(pin) for pin in naming.USER_GPIOS]
 

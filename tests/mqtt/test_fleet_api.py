@@ -7,6 +7,8 @@ import pytest
 from endrpi_project.mqtt import services
 from tests.helpers import http_get, websocket
 
+pytestmark = pytest.mark.django_db(transaction=True)  # through the ASGI application, as tests/test_push.py
+
 
 @pytest.fixture
 def fleet():
