@@ -10,9 +10,10 @@ What it publishes (retained unless said otherwise), see :mod:`endrpi_project.mqt
   ``ENDRPI_MQTT_INTERVAL`` seconds, and at once when a throttle check sees the flags change.
 - ``pins/<GPIO17>``: a pin's configuration whenever it changes, from any source. The bridge is a
   member of the ``PINS`` push group, so it hears the very change events WebSocket subscribers get
-  (:mod:`pins.events`). Latest state wins: events only note the newest configuration of each pin,
-  and one publisher sends whatever is newest when it is free, so a burst of 1,000 updates ends with
-  each pin's final state on the broker. A gap in the events' sequence numbers (the channel layer
+  (:mod:`pins.events`). Latest state wins: an event only marks its pins, and one publisher reads
+  the marked pins through the pins service when it is free and publishes those that changed, so a
+  burst of 1,000 updates ends with each pin's final state on the broker, and a pin's published
+  state never goes back to an older one. A gap in the events' sequence numbers (the channel layer
   dropped some) makes it read every pin again, as does every (re)connection and a quiet moment
   after any events (a drop at the very end of a burst shows no gap; see ``_take_pin_event``).
 
@@ -150,10 +151,8 @@ class Bridge:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
-        # Pin states waiting to be published: the newest wire form of each pin (latest wins).
-        self._pending: dict[str, dict[str, Any]] = {}
-        self._events_seen = 0
-        self._pin_event_at: dict[str, int] = {}
+        # Pins a change event named since they were last read (latest wins: they are read when published).
+        self._dirty: set[str] = set()
         self._resync = True
         self._system_due = True
         self._discovery_due = True
@@ -370,10 +369,7 @@ class Bridge:
             last_seq[origin] = max(seq, previous or 0)
         data = message.get("data")
         if message.get("error") is None and isinstance(data, dict):
-            self._events_seen += 1
-            for name, wire in data.items():
-                self._pending[name] = wire
-                self._pin_event_at[name] = self._events_seen
+            self._dirty.update(name for name in data if isinstance(name, str))
         self._wake.set()
         # In a burst the channel layer drops what does not fit in this channel (a full channel is
         # skipped silently by group_send), and a drop at the very end of a burst leaves no gap to see.
@@ -404,33 +400,36 @@ class Bridge:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            if self._resync:
-                self._resync = False
-                await self._read_all_pins()
+            if self._resync or self._dirty:
+                await self._publish_pins(client)
             if self._discovery_due:
                 self._discovery_due = False
                 await self._publish_discovery(client)
             if self._system_due:
                 self._system_due = False
                 await self._publish_system(client)
-            pending, self._pending = self._pending, {}
-            for name, wire in pending.items():
-                await client.publish(self.settings.topics.pin(name), _json(wire), STATE_QOS, True)
-                self._pin_states[name] = wire
-                await self._publish_pin_config(client, name)
 
-    async def _read_all_pins(self) -> None:
-        started = self._events_seen
+    async def _publish_pins(self, client: aiomqtt.Client) -> None:
+        """Read the pins events named (every pin after a resync) and publish those that changed.
+
+        The pins service reads under its update lock, so a read is never older than the change
+        event that asked for it, nor than an earlier read: what is published only moves forward,
+        even when events queued before a resync are taken after it.
+        """
+        every = self._resync
+        names, self._dirty, self._resync = self._dirty, set(), False
+        pins = None if every else [pin for name in sorted(names) if (pin := naming.parse_pin(name)) is not None]
         try:
-            configurations = await _in_thread(pin_services.pin_configurations_read)
+            configurations = await _in_thread(pin_services.pin_configurations_read, pins=pins)
         except ReadingFailed as error:
             logger.warning("MQTT: could not read the pins: %s", error.message)
             return
         for name, wire in pin_configurations_wire(configurations).items():
-            if self._pin_event_at.get(name, 0) > started:
-                continue  # a newer event arrived during the read: it wins
-            if self._pin_states.get(name) != wire or name in self._pending:
-                self._pending[name] = wire
+            if self._pin_states.get(name) == wire:
+                continue
+            await client.publish(self.settings.topics.pin(name), _json(wire), STATE_QOS, True)
+            self._pin_states[name] = wire
+            await self._publish_pin_config(client, name)
 
     async def _publish_system(self, client: aiomqtt.Client) -> None:
         try:
@@ -474,7 +473,7 @@ class Bridge:
 
     async def _publish_pin_config(self, client: aiomqtt.Client, name: str, *, force: bool = False) -> None:
         """Announce the pin's entity if it changed (or ``force``); remove the one it replaces."""
-        settings, wire = self.settings, self._pin_states.get(name) or self._pending.get(name)
+        settings, wire = self.settings, self._pin_states.get(name)
         if not settings.discovery or self._device is None or wire is None:
             return
         controllable, exposed = self._pin_flags.get(name, (False, False))
