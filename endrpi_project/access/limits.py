@@ -122,6 +122,10 @@ class ClientBuckets:
                 self._buckets.popitem(last=False)
             return bucket.take()
 
+    def clear(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+
 
 rest_writes = ClientBuckets()
 
@@ -203,9 +207,20 @@ class LoginAttempts:
             while len(self._failures) > self.size:
                 self._failures.popitem(last=False)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
     def succeeded(self, *, username: str) -> None:
         with self._lock:
             self._failures.pop(f"user:{username.casefold()}", None)
 
 
 logins = LoginAttempts()
+
+
+def limits_reset() -> None:
+    """Forget every rate and login count (tests start each case afresh)."""
+    rest_writes.clear()
+    logins.clear()
+    _server_writes.clear()
