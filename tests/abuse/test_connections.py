@@ -36,7 +36,7 @@ def guard(**overrides: Any) -> ConnectionGuard:
     return ConnectionGuard(Factory.forProtocol(Recording), **{**options, **overrides})
 
 
-def connect(factory: ConnectionGuard, host: str = "10.0.0.5", port: int = 40000) -> tuple[Any, StringTransport]:
+def connect(factory: ConnectionGuard, host: str = "10.0.0.5", port: int = 40000) -> tuple[Any, Any]:
     address = IPv4Address("TCP", host, port)
     protocol = factory.buildProtocol(address)
     transport = StringTransport(peerAddress=address, hostAddress=IPv4Address("TCP", "10.0.0.1", 5000))

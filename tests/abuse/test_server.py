@@ -10,7 +10,6 @@ import sys
 import pytest
 from daphne.server import Server
 
-from endrpi_project.http import server
 from endrpi_project.http.server import RESERVED_FILES, EndrpiServer, OpenFilesTooLow, open_files_check
 from endrpi_project.testing.live import ROOT
 
@@ -32,8 +31,8 @@ class Limits:
 @pytest.fixture
 def limits(monkeypatch) -> Limits:
     fake = Limits(1024, 4096)
-    monkeypatch.setattr(server.resource, "getrlimit", fake.getrlimit)
-    monkeypatch.setattr(server.resource, "setrlimit", fake.setrlimit)
+    monkeypatch.setattr(resource, "getrlimit", fake.getrlimit)
+    monkeypatch.setattr(resource, "setrlimit", fake.setrlimit)
     return fake
 
 
