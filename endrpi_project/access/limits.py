@@ -134,8 +134,8 @@ class RestWriteThrottle(BaseThrottle):
     """REST writes (any unsafe method): the per-address rate, then the server-wide one; 429 with a Message."""
 
     def allow_request(self, request: Any, view: Any) -> bool:
-        if request.method in SAFE_METHODS:
-            return True
+        if request.method in SAFE_METHODS or not hasattr(view, request.method.lower()):
+            return True  # a read, or a method the view refuses anyway (405)
         address = self.get_ident(request)
         if not rest_writes.take(address):
             raise LimitExceeded(
