@@ -169,7 +169,7 @@ def rest_request(rng: random.Random) -> tuple[str, str, bytes | None, set[int]]:
         return "GET", path, None, {200}
     if roll < 0.7:
         body = {"io": "OUTPUT", "state": float(rng.randint(0, 1))}
-        return "PUT", f"/pins/{pin}", json.dumps(body).encode(), {200, 429}  # 429: the write rate limits
+        return "PUT", f"/pins/{pin}", json.dumps(body).encode(), {200}
     return rng.choice(
         [
             ("PUT", f"/pins/{pin}", b'{"io": "OUTPUT"}', {400}),
@@ -210,6 +210,8 @@ def rest_client(port: int, deadline: float, tally: Tally, seed: int) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REPLY_TIMEOUT)
     while time.monotonic() < deadline:
         method, path, body, statuses = rest_request(rng)
+        if method == "PUT":
+            statuses = statuses | {429}  # any write may meet the write rate limits first
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
         started = time.perf_counter()
         try:
@@ -404,10 +406,10 @@ async def slowloris_phase(server: Any, connections: int, seconds: float) -> dict
         still_open = []
         for sock in sockets:
             try:
-                sock.send(head[position : position + 1])
-                try:
+                try:  # an answer first (the server may have answered and closed since the last byte)
                     answer = sock.recv(4096)
                 except BlockingIOError:
+                    sock.send(head[position : position + 1])
                     still_open.append(sock)
                     continue
                 answers[answer.split(b"\r\n", 1)[0].decode(errors="replace") or "closed"] += 1
