@@ -6,7 +6,6 @@ feature off silently. The README ("Other libraries' internals") lists each use a
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import textwrap
 from typing import Any
@@ -16,7 +15,6 @@ from daphne.http_protocol import WebRequest
 from daphne.server import Server
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
-
 
 
 def _body(function: Any) -> str:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import resource
 import subprocess
 import sys
 
 import pytest
-from daphne.server import Server
 
-from endrpi_project.http.server import RESERVED_FILES, EndrpiServer, OpenFilesTooLow, open_files_check
+from endrpi_project.http.server import RESERVED_FILES, OpenFilesTooLow, open_files_check
 from endrpi_project.testing.live import ROOT
 
 ASGI = "endrpi_project.asgi:application"
@@ -55,14 +53,6 @@ def test_a_hard_limit_too_low_stops_start_up_with_one_line_naming_both(limits):
         "ENDRPI_MAX_CONNECTIONS=1024 needs 1088 open files, but the open-file limit is 1024 "
         "(hard; LimitNOFILE in the systemd unit): raise it or lower ENDRPI_MAX_CONNECTIONS"
     )
-
-
-def test_daphne_still_builds_its_http_factory_through_the_attribute_the_guard_wraps():
-    """The one private use of daphne (see endrpi_project/http/server.py): if this fails, the guard is off."""
-    run = inspect.getsource(Server.run)
-    assert "self.http_factory = HTTPFactory(self)" in run
-    assert "ep.listen(self.http_factory)" in run
-    assert isinstance(inspect.getattr_static(EndrpiServer, "http_factory"), property)
 
 
 @pytest.mark.slow
