@@ -73,7 +73,7 @@ class Hub:
         self._members: dict[str, dict[Receiver, None]] = {}
         self._remote: asyncio.Queue[dict[str, Any]] | None = None
         self._remote_task: asyncio.Task[None] | None = None
-        self.folded = 0
+        self.dropped = 0  # messages folded into newer ones because the event loop fell behind
 
     def attach(self) -> None:
         """Serve the running event loop (called on the loop whenever a client subscribes)."""
@@ -130,8 +130,8 @@ class Hub:
         for message in self._pending:
             waiting = folded.pop(message["group"], None)
             folded[message["group"]] = message if waiting is None else _fold(waiting, message)
-        self.folded += len(self._pending) - len(folded)
-        logger.warning("Push fell behind: %d passive messages folded into the latest state so far", self.folded)
+        self.dropped += len(self._pending) - len(folded)
+        logger.warning("Push fell behind: %d passive messages folded into the latest state so far", self.dropped)
         self._pending = deque(folded.values())
 
     def _drain(self) -> None:
