@@ -1,8 +1,23 @@
 """Load test: many WebSocket and REST clients against a real daphne, mixing reads, writes and garbage.
 
-    python bench/load.py                 # 50 WebSocket + 10 REST clients for 30 s
-    python bench/load.py --quick         # the same for 5 s (CI runs this, tests/test_load_quick.py)
+    python bench/load.py                 # 50 WebSocket + 10 REST clients for 30 s, then flood and slowloris
+    python bench/load.py --quick         # the same, shorter (CI runs this, tests/test_load_quick.py)
     python bench/load.py --duration 120 --ws-clients 100 --json
+    python bench/load.py --phases flood,slowloris,burst,cycles,idle
+
+Phases, each against a fresh server (``--phases``; the default is ``mixed,flood,slowloris``):
+
+- ``mixed``: the clients above, in a closed loop.
+- ``flood``: one client sends requests back to back over a raw socket and never reads a reply,
+  while a bystander client keeps asking; reports the server's memory, its CPU after the flooder
+  left, whether TCP pushed back on the flooder, and the bystander's latency.
+- ``slowloris``: many connections each send an HTTP request head a byte a second; reports how many
+  the server cut off, memory per slow connection, and whether a REST and a WebSocket client are
+  still answered meanwhile.
+- ``burst``: 10 writers x 100 updates of all 26 pins, 2 subscribers: whether each subscriber ends
+  on the final state, and whether everything it did not receive was reported (MESSAGES_DROPPED).
+- ``cycles``: 2 x 500 connect/subscribe/disconnect cycles: memory after each half.
+- ``idle``: 300 subscribers at distinct intervals, reading nothing else: the server's CPU.
 
 It starts daphne on 127.0.0.1 on a free port with simulated GPIO and a fake /sys, /proc and firmware
 (so the figures do not depend on the machine), runs every client in a closed loop (send, wait for the
@@ -18,7 +33,9 @@ import argparse
 import asyncio
 import http.client
 import json
+import os
 import random
+import socket
 import sys
 import tempfile
 import threading
@@ -136,7 +153,7 @@ def websocket_outcome(reply: Any, should_succeed: bool) -> tuple[str, str]:
     if reply.get("success") is True:
         return ("ok", "") if should_succeed else ("unexpected", f"garbage succeeded: {reply!r}")
     error = str(reply.get("error"))
-    if not should_succeed or error.startswith("Too many pin updates"):
+    if not should_succeed or error.startswith(("Too many pin updates", "The server is taking too many pin updates")):
         return "expected", ""
     return "unexpected", error
 
@@ -193,6 +210,8 @@ def rest_client(port: int, deadline: float, tally: Tally, seed: int) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REPLY_TIMEOUT)
     while time.monotonic() < deadline:
         method, path, body, statuses = rest_request(rng)
+        if method == "PUT":
+            statuses = statuses | {429}  # any write may meet the write rate limits first
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
         started = time.perf_counter()
         try:
@@ -252,43 +271,402 @@ async def run_clients(port: int, args: argparse.Namespace) -> tuple[Tally, Tally
     return websocket, rest, time.monotonic() - started
 
 
+# --- Abuse phases ----------------------------------------------------------------------------------
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the server process has used (``/proc/PID/stat``, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def mib(kib: int | None) -> float:
+    return round((kib or 0) / 1024, 1)
+
+
+def percentile_ms(values: list[float], fraction: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000, 2)
+
+
+HANDSHAKE = (
+    b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+def masked_frame(text: str) -> bytes:
+    """A client's text frame (RFC 6455: clients must mask; a zero key leaves the payload as it is)."""
+    payload = text.encode()
+    assert len(payload) < 126
+    return bytes([0x81, 0x80 | len(payload), 0, 0, 0, 0]) + payload
+
+
+async def bystander(url: str, stop: asyncio.Event, latencies: list[float], failures: list[str]) -> None:
+    """A well-behaved client asking for the uptime every 10 ms until ``stop``."""
+    try:
+        async with connect(url, proxy=None, open_timeout=REPLY_TIMEOUT) as websocket:
+            while not stop.is_set():
+                started = time.perf_counter()
+                await websocket.send('{"action":"READ_UPTIME"}')
+                await asyncio.wait_for(websocket.recv(), REPLY_TIMEOUT)
+                latencies.append(time.perf_counter() - started)
+                await asyncio.sleep(0.01)
+    except Exception as error:
+        failures.append(f"{type(error).__name__}: {error}")
+
+
+async def flood_phase(server: Any, seconds: float) -> dict[str, Any]:
+    """One client writes requests as fast as TCP lets it and never reads; a bystander keeps asking."""
+    pid = server.process.pid
+    stop, latencies, failures = asyncio.Event(), list[float](), list[str]()
+    watcher = asyncio.create_task(bystander(server.ws_url, stop, latencies, failures))
+    await asyncio.sleep(0.5)
+    rss_start, cpu_start = server.rss_kib(), server_cpu_seconds(pid)
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=REPLY_TIMEOUT)
+    sock.sendall(HANDSHAKE)
+    assert sock.recv(4096).startswith(b"HTTP/1.1 101"), "the flooder's handshake was refused"
+    chunk = masked_frame('{"action":"READ_UPTIME"}') * 200
+    deadline = time.monotonic() + seconds
+    state = {"frames": 0, "pushed_back": False}
+
+    def pump() -> None:
+        sock.settimeout(1.0)
+        while time.monotonic() < deadline:
+            try:
+                sock.sendall(chunk)
+            except TimeoutError:  # nothing could be written for a second: the server stopped reading
+                state["pushed_back"] = True
+                return
+            state["frames"] += 200
+
+    writer = asyncio.create_task(asyncio.to_thread(pump))
+    peak = rss_start or 0
+    while not writer.done():
+        peak = max(peak, server.rss_kib() or 0)
+        await asyncio.sleep(0.1)
+    await writer
+    await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+    peak = max(peak, server.rss_kib() or 0)
+    cpu_during = server_cpu_seconds(pid) - cpu_start
+    sock.close()
+    await asyncio.sleep(1.0)
+    cpu_left = server_cpu_seconds(pid)
+    await asyncio.sleep(3.0)
+    cpu_after = server_cpu_seconds(pid) - cpu_left
+    rss_after = server.rss_kib()
+    stop.set()
+    await watcher
+    return {
+        "seconds": seconds,
+        "frames_sent": state["frames"],
+        "tcp_pushed_back": state["pushed_back"],
+        "rss_start_mib": mib(rss_start),
+        "rss_peak_mib": mib(peak),
+        "rss_after_leaving_mib": mib(rss_after),
+        "mib_per_flooding_connection": round(mib(peak) - mib(rss_start), 1),
+        "server_cpu_s_during": round(cpu_during, 2),
+        "server_cpu_s_in_3s_after_leaving": round(cpu_after, 2),
+        "bystander_answers": len(latencies),
+        "bystander_p50_ms": percentile_ms(latencies, 0.5),
+        "bystander_p99_ms": percentile_ms(latencies, 0.99),
+        "bystander_failures": failures[:3],
+    }
+
+
+def http_status(port: int, path: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REPLY_TIMEOUT)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+async def slowloris_phase(server: Any, connections: int, seconds: float) -> dict[str, Any]:
+    """``connections`` clients each send a request head a byte a second; are others still answered?"""
+    rss_start = server.rss_kib()
+    head = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"x" * 10_000
+    sockets: list[socket.socket] = []
+    for _ in range(connections):
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=REPLY_TIMEOUT)
+        sock.setblocking(False)
+        sockets.append(sock)
+    answers: Counter[str] = Counter()
+    rss_peak = rss_start or 0
+    legit_rest: list[int | str] = []
+    legit_ws: list[bool | str] = []
+    started = time.monotonic()
+    position = 0
+    while time.monotonic() - started < seconds:
+        still_open = []
+        for sock in sockets:
+            try:
+                try:  # an answer first (the server may have answered and closed since the last byte)
+                    answer = sock.recv(4096)
+                except BlockingIOError:
+                    sock.send(head[position : position + 1])
+                    still_open.append(sock)
+                    continue
+                answers[answer.split(b"\r\n", 1)[0].decode(errors="replace") or "closed"] += 1
+            except OSError:
+                answers["reset"] += 1
+            sock.close()
+        sockets = still_open
+        rss_peak = max(rss_peak, server.rss_kib() or 0)
+        if position == 2:  # meanwhile, with every slow connection open: are others answered?
+            try:
+                legit_rest.append(await asyncio.to_thread(http_status, server.port, "/system/uptime"))
+            except OSError as error:
+                legit_rest.append(f"{type(error).__name__}: {error}")
+            try:
+                async with connect(server.ws_url, proxy=None, open_timeout=REPLY_TIMEOUT) as websocket:
+                    await websocket.send('{"action":"READ_UPTIME"}')
+                    legit_ws.append(json.loads(await asyncio.wait_for(websocket.recv(), REPLY_TIMEOUT))["success"])
+            except Exception as error:
+                legit_ws.append(f"{type(error).__name__}: {error}")
+        position += 1
+        await asyncio.sleep(1.0)
+    for sock in sockets:
+        sock.close()
+    return {
+        "slow_connections": connections,
+        "seconds": seconds,
+        "answers": dict(answers),
+        "still_open_at_end": len(sockets),
+        "rss_start_mib": mib(rss_start),
+        "rss_peak_mib": mib(rss_peak),
+        "kib_per_slow_connection": round(((rss_peak or 0) - (rss_start or 0)) / connections, 1),
+        "legit_rest_status": legit_rest,
+        "legit_websocket_success": legit_ws,
+    }
+
+
+async def burst_phase(server: Any, writers: int = 10, updates: int = 100) -> dict[str, Any]:
+    """``writers`` x ``updates`` updates of all 26 pins while 2 clients subscribe to PINS."""
+    url = server.ws_url
+    seen: list[dict[str, float]] = [{}, {}]
+    changes, dropped = [0, 0], [0, 0]
+    done = asyncio.Event()
+
+    async def subscriber(index: int, ready: asyncio.Event) -> None:
+        async with connect(url, proxy=None, max_size=None) as websocket:
+            await websocket.send(json.dumps({"action": "SUBSCRIBE", "params": {"topic": "PINS"}}))
+            reply = json.loads(await websocket.recv())
+            seen[index].update({pin: value["state"] for pin, value in reply["data"]["current"].items()})
+            ready.set()
+            while True:
+                try:
+                    message = json.loads(await asyncio.wait_for(websocket.recv(), 2.0 if done.is_set() else 120))
+                except TimeoutError:
+                    return  # quiet for 2 s after the writers finished: everything has arrived
+                if message["action"] == "MESSAGES_DROPPED":
+                    dropped[index] += message["data"]["dropped"]
+                elif message["action"] == "PIN_CONFIGURATIONS_CHANGED":
+                    changes[index] += 1
+                    seen[index].update({pin: value["state"] for pin, value in message["data"].items()})
+
+    readies = [asyncio.Event(), asyncio.Event()]
+    listeners = [asyncio.create_task(subscriber(index, readies[index])) for index in range(2)]
+    for ready in readies:
+        await ready.wait()
+    accepted = 0
+
+    async def writer(number: int) -> None:
+        nonlocal accepted
+        async with connect(url, proxy=None) as websocket:
+            for update in range(updates):
+                state = float((update + number) % 2)
+                pins = {pin: {"io": "OUTPUT", "state": state} for pin in PINS}
+                await websocket.send(json.dumps({"action": "UPDATE_PIN_CONFIGURATIONS", "params": {"pins": pins}}))
+                succeeded = bool(json.loads(await websocket.recv())["success"])
+                accepted += succeeded
+
+    started = time.monotonic()
+    await asyncio.gather(*(writer(number) for number in range(writers)))
+    elapsed = time.monotonic() - started
+    async with connect(url, proxy=None) as websocket:
+        await websocket.send(json.dumps({"action": "READ_PIN_CONFIGURATIONS", "params": {"pins": PINS}}))
+        final = {pin: value["state"] for pin, value in json.loads(await websocket.recv())["data"].items()}
+    done.set()
+    await asyncio.gather(*listeners)
+    return {
+        "updates_accepted": accepted,
+        "seconds": round(elapsed, 2),
+        "received": changes,
+        "reported_dropped": dropped,
+        "unaccounted": [accepted - changes[index] - dropped[index] for index in range(2)],
+        "stale_pins": [sum(seen[index].get(pin) != final[pin] for pin in PINS) for index in range(2)],
+    }
+
+
+async def subscribe_once(url: str, number: int) -> None:
+    topic = ["PINS", "TEMPERATURE", "MEMORY"][number % 3]
+    params: dict[str, Any] = {"topic": topic} if topic == "PINS" else {"topic": topic, "intervalMs": 100 + number}
+    async with connect(url, proxy=None) as websocket:
+        await websocket.send(json.dumps({"action": "SUBSCRIBE", "params": params}))
+        await websocket.recv()
+
+
+async def cycles_phase(server: Any, cycles: int = 500) -> dict[str, Any]:
+    """Connect, subscribe (pins or a reading at a distinct interval), disconnect; twice ``cycles`` times."""
+    for number in range(50):  # warm up: first-use allocations are not growth
+        await subscribe_once(server.ws_url, number)
+    await asyncio.sleep(1.0)
+    figures = [server.rss_kib()]
+    for _ in range(2):
+        for number in range(cycles):
+            await subscribe_once(server.ws_url, number)
+        await asyncio.sleep(2.0)
+        figures.append(server.rss_kib())
+    return {
+        "cycles": cycles,
+        "rss_before_mib": mib(figures[0]),
+        "rss_after_1st_mib": mib(figures[1]),
+        "rss_after_2nd_mib": mib(figures[2]),
+        "growth_1st_kib": (figures[1] or 0) - (figures[0] or 0),
+        "growth_2nd_kib": (figures[2] or 0) - (figures[1] or 0),
+    }
+
+
+async def idle_phase(server: Any, subscribers: int = 300, seconds: float = 6.0) -> dict[str, Any]:
+    """``subscribers`` clients watch the uptime at distinct intervals (200, 203, ... ms) and do nothing else."""
+    pid = server.process.pid
+    rss_start = server.rss_kib()
+    clients = []
+    for number in range(subscribers):
+        websocket = await connect(server.ws_url, proxy=None, max_size=None)
+        params = {"topic": "UPTIME", "intervalMs": 200 + 3 * number}
+        await websocket.send(json.dumps({"action": "SUBSCRIBE", "params": params}))
+        await websocket.recv()
+        clients.append(websocket)
+    await asyncio.sleep(1.0)
+    cpu_start = server_cpu_seconds(pid)
+    await asyncio.sleep(seconds)
+    cpu = (server_cpu_seconds(pid) - cpu_start) / seconds
+    rss = server.rss_kib()
+    for websocket in clients:
+        await websocket.close()
+    return {
+        "subscribers": subscribers,
+        "intervals_ms": f"200 to {200 + 3 * (subscribers - 1)}, every 3",
+        "server_cpu_percent": round(cpu * 100, 1),
+        "kib_per_subscriber": round(((rss or 0) - (rss_start or 0)) / subscribers, 1),
+    }
+
+
+def phase_passed(name: str, figures: dict[str, Any]) -> bool:
+    """The promises each phase checks (generous bounds: this is a shared machine)."""
+    if name == "flood":
+        return bool(
+            figures["tcp_pushed_back"]
+            and figures["mib_per_flooding_connection"] < 32
+            and not figures["bystander_failures"]
+            and figures["bystander_answers"] > 0
+        )
+    if name == "slowloris":
+        return bool(
+            figures["still_open_at_end"] == 0
+            and figures["legit_rest_status"] == [200]
+            and figures["legit_websocket_success"] == [True]
+        )
+    if name == "burst":
+        return bool(figures["stale_pins"] == [0, 0] and figures["unaccounted"] == [0, 0])
+    return True
+
+
+PHASES = ["mixed", "flood", "slowloris", "burst", "cycles", "idle"]
+
+
+def phase_environment(name: str, quick: bool) -> dict[str, str]:
+    if name == "slowloris" and quick:
+        return {"ENDRPI_HTTP_HEAD_TIMEOUT": "3"}
+    if name == "burst":  # the burst measures delivery, not the server-wide write budget
+        return {"ENDRPI_WRITE_RATE": "100000"}
+    if name == "idle":  # 300 connections from one address
+        return {"ENDRPI_MAX_CONNECTIONS_PER_CLIENT": "1000"}
+    return {}
+
+
+async def run_phase(name: str, server: Any, args: argparse.Namespace) -> dict[str, Any]:
+    if name == "flood":
+        return await flood_phase(server, seconds=3.0 if args.quick else 8.0)
+    if name == "slowloris":
+        return await slowloris_phase(
+            server, connections=100 if args.quick else 200, seconds=6.0 if args.quick else 15.0
+        )
+    if name == "burst":
+        return await burst_phase(server)
+    if name == "cycles":
+        return await cycles_phase(server)
+    return await idle_phase(server)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=30.0, help="seconds of load (default 30)")
-    parser.add_argument("--quick", action="store_true", help="5 seconds, for CI")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of mixed load (default 30)")
+    parser.add_argument("--quick", action="store_true", help="5 seconds of mixed load, short abuse phases, for CI")
     parser.add_argument("--ws-clients", type=int, default=50)
     parser.add_argument("--rest-clients", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--phases", default="mixed,flood,slowloris", help=f"comma-separated, of {', '.join(PHASES)}")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
     if args.quick:
         args.duration = 5.0
+    phases = [name.strip() for name in args.phases.split(",") if name.strip()]
+    unknown = sorted(set(phases) - set(PHASES))
+    if unknown:
+        parser.error(f"unknown phase(s) {', '.join(unknown)}; phases are {', '.join(PHASES)}")
 
-    with tempfile.TemporaryDirectory(prefix="endrpi-load-") as directory:
-        workdir = Path(directory)
-        environment = {**fake_host(workdir), "ENDRPI_HOST": "127.0.0.1", "ENDRPI_AUTH": "off"}
-        with live_server(workdir / "data", environment) as server:
-            try:
-                rss_start = server.rss_kib()
-                websocket, rest, elapsed = asyncio.run(run_clients(server.port, args))
-                rss_end = server.rss_kib()
-                alive = server.process.poll() is None
-            except Exception:
-                print(server.log.read_text(errors="replace")[-4000:], file=sys.stderr)
-                raise
-
-    report = {
-        "duration_s": round(elapsed, 1),
-        "ws_clients": args.ws_clients,
-        "rest_clients": args.rest_clients,
-        "websocket": websocket.summary(elapsed),
-        "rest": rest.summary(elapsed),
-        "server_rss_kib": {"start": rss_start, "end": rss_end},
-        "server_alive": alive,
-    }
-    failed = not alive or any(
-        report[kind]["unanswered"] or report[kind]["unexpected"] for kind in ("websocket", "rest")
-    )
+    report: dict[str, Any] = {"phases": {}}
+    failed = False
+    for name in phases:
+        with tempfile.TemporaryDirectory(prefix="endrpi-load-") as directory:
+            workdir = Path(directory)
+            environment = {
+                **fake_host(workdir),
+                "ENDRPI_HOST": "127.0.0.1",
+                "ENDRPI_AUTH": "off",
+                **phase_environment(name, args.quick),
+            }
+            with live_server(workdir / "data", environment) as server:
+                try:
+                    if name == "mixed":
+                        rss_start = server.rss_kib()
+                        websocket, rest, elapsed = asyncio.run(run_clients(server.port, args))
+                        rss_end = server.rss_kib()
+                    else:
+                        figures = asyncio.run(run_phase(name, server, args))
+                    alive = server.process.poll() is None
+                except Exception:
+                    print(server.log.read_text(errors="replace")[-4000:], file=sys.stderr)
+                    raise
+        if name == "mixed":
+            clients = args.ws_clients + args.rest_clients
+            report.update(
+                {
+                    "duration_s": round(elapsed, 1),
+                    "ws_clients": args.ws_clients,
+                    "rest_clients": args.rest_clients,
+                    "websocket": websocket.summary(elapsed),
+                    "rest": rest.summary(elapsed),
+                    "server_rss_kib": {"start": rss_start, "end": rss_end},
+                    "kib_per_connection": round(((rss_end or 0) - (rss_start or 0)) / clients, 1),
+                    "server_alive": alive,
+                }
+            )
+            failed |= not alive or any(
+                report[kind]["unanswered"] or report[kind]["unexpected"] for kind in ("websocket", "rest")
+            )
+        else:
+            figures["passed"] = alive and phase_passed(name, figures)
+            report["phases"][name] = figures
+            failed |= not figures["passed"]
     report["passed"] = not failed
     if args.json:
         print(json.dumps(report))
@@ -298,22 +676,30 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_report(report: dict[str, Any]) -> None:
-    print(
-        f"{report['ws_clients']} WebSocket + {report['rest_clients']} REST clients for {report['duration_s']} s "
-        f"against daphne on 127.0.0.1"
-    )
-    for kind in ("websocket", "rest"):
-        figures = report[kind]
+    if "websocket" in report:
         print(
-            f"  {kind:9} answered {figures['answered']:>7} ({figures['per_second']}/s): ok {figures['ok']}, "
-            f"expected errors {figures['expected_errors']}, unexpected {figures['unexpected']}, "
-            f"unanswered {figures['unanswered']}; latency p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "
-            f"max {figures['max_ms']} ms"
+            f"{report['ws_clients']} WebSocket + {report['rest_clients']} REST clients for {report['duration_s']} s "
+            f"against daphne on 127.0.0.1"
         )
-        for problem, count in figures["problems"].items():
-            print(f"      {count} x {problem}")
-    rss = report["server_rss_kib"]
-    print(f"  server RSS: {rss['start']} KiB at start, {rss['end']} KiB at end; alive: {report['server_alive']}")
+        for kind in ("websocket", "rest"):
+            figures = report[kind]
+            print(
+                f"  {kind:9} answered {figures['answered']:>7} ({figures['per_second']}/s): ok {figures['ok']}, "
+                f"expected errors {figures['expected_errors']}, unexpected {figures['unexpected']}, "
+                f"unanswered {figures['unanswered']}; latency p50 {figures['p50_ms']} ms, "
+                f"p99 {figures['p99_ms']} ms, max {figures['max_ms']} ms"
+            )
+            for problem, count in figures["problems"].items():
+                print(f"      {count} x {problem}")
+        rss = report["server_rss_kib"]
+        print(
+            f"  server RSS: {rss['start']} KiB at start, {rss['end']} KiB at end "
+            f"({report['kib_per_connection']} KiB per connection); alive: {report['server_alive']}"
+        )
+    for name, figures in report["phases"].items():
+        print(f"{name}:")
+        for key, value in figures.items():
+            print(f"  {key:34} {value}")
     print("PASS: every request answered as expected" if report["passed"] else "FAIL")
 
 

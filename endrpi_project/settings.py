@@ -188,6 +188,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["endrpi_project.api.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["endrpi_project.access.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["endrpi_project.access.authentication.EndrpiAccess"],
+    # Pin updates per client address and for the whole server (endrpi_project.access.limits).
+    "DEFAULT_THROTTLE_CLASSES": ["endrpi_project.access.limits.RestWriteThrottle"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "endrpi_project.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -271,6 +273,19 @@ ENDRPI_WS_WRITE_BURST = env_int("ENDRPI_WS_WRITE_BURST", 100, minimum=1)
 ENDRPI_HISTORY_INTERVAL = env_int("ENDRPI_HISTORY_INTERVAL", 10, minimum=1, maximum=3600)
 ENDRPI_HISTORY_RETENTION = env_int("ENDRPI_HISTORY_RETENTION", 30, minimum=1, maximum=3650)
 ENDRPI_HISTORY_FLUSH_INTERVAL = env_int("ENDRPI_HISTORY_FLUSH_INTERVAL", 60, minimum=1, maximum=3600)
+
+# Requests a WebSocket client may have sent and not yet had answered; past this the server stops
+# reading its socket until it catches up (see endrpi_project.websocket.consumers).
+ENDRPI_WS_MAX_PENDING = env_int("ENDRPI_WS_MAX_PENDING", 64, minimum=1, maximum=10_000)
+# Pin updates per second for the whole server (WebSocket and REST together), with a burst of one
+# second's worth; REST clients also get ENDRPI_WS_WRITE_RATE / _BURST per client address.
+ENDRPI_WRITE_RATE = env_float("ENDRPI_WRITE_RATE", 200.0, minimum=0.01)
+# Connections (see endrpi_project.access.connections): at most this many at once (the open-file limit
+# must hold them plus 64; the server raises its soft limit or refuses to start), at most this many from
+# one client address, and the seconds a connection has to send a whole HTTP request head.
+ENDRPI_MAX_CONNECTIONS = env_int("ENDRPI_MAX_CONNECTIONS", 1024, minimum=8, maximum=1_000_000)
+ENDRPI_MAX_CONNECTIONS_PER_CLIENT = env_int("ENDRPI_MAX_CONNECTIONS_PER_CLIENT", 256, minimum=1)
+ENDRPI_HTTP_HEAD_TIMEOUT = env_float("ENDRPI_HTTP_HEAD_TIMEOUT", 10.0, minimum=0.1)
 
 # --- Endrpi over MQTT: Home Assistant and the fleet (see docs/mqtt.md) ---------------------------
 

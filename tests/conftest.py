@@ -126,3 +126,11 @@ def token_uses(monkeypatch) -> None:
     monkeypatch.setattr(tokens, "_use_pending", {})
     monkeypatch.setattr(tokens, "_use_noted", {})
     monkeypatch.setattr(tokens, "_use_flush_scheduled", False)
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits() -> None:
+    """Rate limits and login lockouts are process-wide: each test starts with full buckets and no failures."""
+    from endrpi_project.access import limits
+
+    limits.limits_reset()

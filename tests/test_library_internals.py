@@ -6,18 +6,15 @@ feature off silently. The README ("Other libraries' internals") lists each use a
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import textwrap
 from typing import Any
 
 from channels.consumer import AsyncConsumer
+from daphne.http_protocol import WebRequest
 from daphne.server import Server
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
-from twisted.internet.abstract import FileDescriptor
-
-from endrpi_project.websocket.daphne import transport_backlog, transport_of
 
 
 def _body(function: Any) -> str:
@@ -32,38 +29,18 @@ def _body(function: Any) -> str:
     return "\n".join(code)
 
 
-async def test_daphnes_send_still_leads_to_the_connections_transport():
-    """endrpi_project.websocket.daphne: the protocol is the first argument of daphne's ``send``."""
-    sent: list[Any] = []
-
-    async def application(*, scope: Any, receive: Any, send: Any) -> None:
-        sent.append(send)
-
-    class Transport:
-        producerPaused = False
-
-    class Protocol:
-        transport = Transport()
-
-    protocol = Protocol()
-    server = Server(application=application, endpoints=["tcp:port=0:interface=127.0.0.1"])  # not listening yet
-    server.connections = {protocol: {}}
-    server.create_application(protocol, {"type": "websocket"})
-    await asyncio.sleep(0)
-    (send,) = sent
-    assert transport_of(send) is protocol.transport
-    backlogged = transport_backlog(send)
-    assert backlogged is not None
-    assert backlogged() is False
-    protocol.transport.producerPaused = True
-    assert backlogged() is True
+def test_daphne_still_builds_its_http_factory_through_the_attribute_the_guard_wraps():
+    """endrpi_project.http.server: if this fails, connections are no longer guarded (the server refuses to start)."""
+    run = inspect.getsource(Server.run)
+    assert "self.http_factory = HTTPFactory(self)" in run
+    assert "ep.listen(self.http_factory)" in run
 
 
-def test_twisted_transports_still_say_when_their_write_buffer_is_full():
-    """Every Twisted socket transport is a FileDescriptor, whose producerPaused flags a full buffer."""
-    assert FileDescriptor.producerPaused is False
-    assert "_maybePauseProducer()" in inspect.getsource(FileDescriptor.write)
-    assert "self.producerPaused = True" in inspect.getsource(FileDescriptor._maybePauseProducer)
+def test_daphne_still_hands_an_upgraded_connection_over_by_setting_the_wrappers_wrapped_protocol():
+    """endrpi_project.access.connections: the guard keeps seeing a connection after its WebSocket upgrade."""
+    process = inspect.getsource(WebRequest.process)
+    assert "if isinstance(transport, ProtocolWrapper):" in process
+    assert "transport.wrappedProtocol = protocol" in process
 
 
 def test_channels_dispatch_is_still_only_the_database_clean_up_and_the_handler():

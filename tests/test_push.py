@@ -1,17 +1,16 @@
-"""The push protocol itself: SUBSCRIBE/UNSUBSCRIBE errors, lost messages, a slow client's outbox."""
+"""The push protocol itself: SUBSCRIBE/UNSUBSCRIBE errors, folded messages, a slow client's outbox."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 from typing import Any
 
 import pytest
 
-from endrpi_project.push.hub import hub
-from endrpi_project.push.outbox import BACKLOG_POLL_SECONDS, MESSAGES_DROPPED, Outbox
-from endrpi_project.websocket.daphne import transport_backlog
+from endrpi_project.push.hub import QUEUE_LIMIT, hub, publish
+from endrpi_project.push.outbox import MESSAGES_DROPPED, Outbox
+from endrpi_project.push.subscriptions import Subscriptions
+from endrpi_project.push.topics import INTERVAL_STEPS, interval_quantise
 from endrpi_project.websocket.registry import action_table
 from tests.helpers import websocket
 
@@ -91,24 +90,53 @@ def test_subscribe_and_unsubscribe_are_in_the_action_table_with_their_params():
     assert action_table()["SUBSCRIBE"].model == "Subscription"
 
 
-async def test_a_message_the_channel_layer_lost_is_reported_before_the_next_one():
-    async with websocket() as watcher, websocket() as writer:
+async def test_messages_the_hub_folded_are_reported_before_the_latest_state():
+    from pins.events import PIN_CONFIGURATIONS_CHANGED, PINS_GROUP
+
+    async with websocket() as watcher:
         await watcher.request("SUBSCRIBE", {"topic": "PINS"})
-        await writer.request("UPDATE_PIN_CONFIGURATIONS", {"pins": {"GPIO17": {"io": "OUTPUT", "state": 1}}})
-        assert (await watcher.receive())["action"] == "PIN_CONFIGURATIONS_CHANGED"
-        # Two messages of the pins group vanish on their way (as from a full or expired channel).
-        next(hub._sequences["endrpi.pins"])
-        next(hub._sequences["endrpi.pins"])
-        await writer.request("UPDATE_PIN_CONFIGURATIONS", {"pins": {"GPIO17": {"io": "OUTPUT", "state": 0}}})
-        assert await watcher.receive() == {
-            "action": MESSAGES_DROPPED,
-            "success": True,
-            "data": {"dropped": 2, "topics": ["PINS"]},
-            "error": None,
-        }
-        assert (await watcher.receive())["data"] == {
-            "GPIO17": {"io": "OUTPUT", "state": 0.0, "pull": "FLOATING", "label": None}
-        }
+        # Published faster than the event loop delivers (it does not run in between): past QUEUE_LIMIT
+        # waiting messages the hub folds them into one per group, counting what it folded.
+        for n in range(QUEUE_LIMIT + 10):
+            publish(PINS_GROUP, action=PIN_CONFIGURATIONS_CHANGED, data={f"GPIO{2 + n % 3}": {"n": n}})
+        last = QUEUE_LIMIT + 9
+        final = {f"GPIO{2 + n % 3}": n for n in range(last - 2, last + 1)}
+        changes: dict[str, int] = {}
+        dropped, received = 0, 0
+        while changes != final:
+            message = await watcher.receive()
+            if message["action"] == MESSAGES_DROPPED:
+                dropped += message["data"]["dropped"]
+            else:
+                received += 1
+                changes.update({pin: value["n"] for pin, value in message["data"].items()})
+        assert dropped > 0
+        assert received + dropped == QUEUE_LIMIT + 10
+
+
+async def test_a_gap_in_another_process_messages_is_reported_before_the_next_one():
+    recorder = Recorder()
+    subscriptions = Subscriptions(send=recorder, limit=10)
+    from pins.actions import TOPICS
+
+    pins = next(topic for topic in TOPICS if topic.name == "PINS")
+    await subscriptions.subscribe(pins, {})
+
+    def remote(seq: int, n: int) -> dict[str, Any]:
+        message = {"group": "endrpi.pins", "origin": "elsewhere", "seq": seq, "action": "PIN_CONFIGURATIONS_CHANGED"}
+        return {**message, "data": {"GPIO17": {"n": n}}, "error": None}
+
+    subscriptions.deliver_remote(remote(1, 1))
+    await settle()
+    subscriptions.deliver_remote(remote(4, 4))  # 2 and 3 were lost on the way
+    subscriptions.deliver_remote({**remote(9, 9), "origin": hub.origin})  # this process's own: already delivered
+    await settle()
+    await subscriptions.close()
+    assert recorder.sent == [
+        passive("PIN_CONFIGURATIONS_CHANGED", {"GPIO17": {"n": 1}}),
+        passive(MESSAGES_DROPPED, {"dropped": 2, "topics": ["PINS"]}),
+        passive("PIN_CONFIGURATIONS_CHANGED", {"GPIO17": {"n": 4}}),
+    ]
 
 
 def passive(action: str, data: Any) -> dict[str, Any]:
@@ -124,17 +152,31 @@ class Recorder:
 
 
 async def settle() -> None:
-    await asyncio.sleep(BACKLOG_POLL_SECONDS * 2)
+    await asyncio.sleep(0.05)
 
 
 class Socket:
-    """Whether the client's socket is draining, as the outbox sees it."""
+    """A client's socket as the outbox's ``send`` sees it: while stalled, a send waits."""
 
     def __init__(self) -> None:
-        self.stalled = False
+        self.sent: list[dict[str, Any]] = []
+        self.draining = asyncio.Event()
+        self.draining.set()
 
-    def backlogged(self) -> bool:
-        return self.stalled
+    @property
+    def stalled(self) -> bool:
+        return not self.draining.is_set()
+
+    @stalled.setter
+    def stalled(self, value: bool) -> None:
+        if value:
+            self.draining.clear()
+        else:
+            self.draining.set()
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        await self.draining.wait()
+        self.sent.append(message)
 
 
 async def test_an_outbox_that_keeps_up_sends_every_message_in_order():
@@ -148,8 +190,8 @@ async def test_an_outbox_that_keeps_up_sends_every_message_in_order():
 
 
 async def test_a_stalled_client_gets_the_latest_state_of_each_topic_and_a_count_of_what_it_missed():
-    recorder, socket = Recorder(), Socket()
-    outbox = Outbox(recorder, limit=4, backlogged=socket.backlogged)
+    recorder = socket = Socket()
+    outbox = Outbox(socket, limit=4)
     socket.stalled = True
     for n in range(1000):
         outbox.put("PINS", passive("PIN_CONFIGURATIONS_CHANGED", {f"GPIO{2 + n % 3}": n}), merge=True)
@@ -168,9 +210,9 @@ async def test_a_stalled_client_gets_the_latest_state_of_each_topic_and_a_count_
 
 
 async def test_an_error_envelope_replaces_a_waiting_map_instead_of_merging():
-    recorder, socket = Recorder(), Socket()
+    recorder = socket = Socket()
     socket.stalled = True
-    outbox = Outbox(recorder, limit=1, backlogged=socket.backlogged)
+    outbox = Outbox(socket, limit=1)
     outbox.put("TEMPERATURE", passive("TEMPERATURE_UPDATED", {"n": 1}), merge=True)
     failure = {"action": "TEMPERATURE_UPDATED", "success": False, "data": None, "error": "Failed"}
     outbox.put("TEMPERATURE", failure, merge=True)
@@ -181,9 +223,9 @@ async def test_an_error_envelope_replaces_a_waiting_map_instead_of_merging():
 
 
 async def test_unsubscribing_forgets_what_waits_for_that_topic():
-    recorder, socket = Recorder(), Socket()
+    recorder = socket = Socket()
     socket.stalled = True
-    outbox = Outbox(recorder, limit=10, backlogged=socket.backlogged)
+    outbox = Outbox(socket, limit=10)
     outbox.put("PINS", passive("PIN_CONFIGURATIONS_CHANGED", {}), merge=True)
     outbox.put("MEMORY", passive("MEMORY_UPDATED", {}), merge=False)
     outbox.discard("PINS")
@@ -193,75 +235,41 @@ async def test_unsubscribing_forgets_what_waits_for_that_topic():
     assert [message["action"] for message in recorder.sent] == ["MEMORY_UPDATED"]
 
 
-class FakeTransport:
-    """The part of a Twisted transport that says whether its write buffer is full."""
-
-    producerPaused = False
-
-
-class FakeProtocol:
-    def __init__(self) -> None:
-        self.transport = FakeTransport()
-
-
-async def fake_handle_reply(protocol: Any, message: dict[str, Any]) -> None:
-    return None
-
-
-def test_under_daphne_the_outbox_sees_when_the_socket_buffer_is_full():
-    protocol = FakeProtocol()
-    backlogged = transport_backlog(functools.partial(fake_handle_reply, protocol))
-    assert backlogged is not None
-    assert backlogged() is False
-    protocol.transport.producerPaused = True
-    assert backlogged() is True
-
-
-def test_a_send_that_is_not_daphnes_is_not_watched():
-    async def send(message: dict[str, Any]) -> None:
-        return None
-
-    assert transport_backlog(send) is None
-    assert transport_backlog(functools.partial(fake_handle_reply, object())) is None
-
-
-async def test_messages_a_full_channel_drops_are_reported_with_the_next_one(settings):
-    from channels.exceptions import ChannelFull
-    from channels.layers import get_channel_layer
-
-    from endrpi_project.push.hub import MESSAGE_TYPE
+async def test_a_burst_far_beyond_the_channel_capacity_ends_on_the_latest_state(settings):
     from pins.events import PIN_CONFIGURATIONS_CHANGED, PINS_GROUP
 
     layer = {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 10}}
     settings.CHANNEL_LAYERS = {"default": layer}
-
-    async def publish(seq: int) -> None:
-        # As the hub sends them (one origin, numbered in order within the group), but straight onto each
-        # member's channel: the layer's group_send yields to the consumer between messages, send does not.
-        message = {"type": MESSAGE_TYPE, "group": PINS_GROUP, "origin": "test", "seq": seq}
-        message.update(action=PIN_CONFIGURATIONS_CHANGED, data={"GPIO17": {"n": seq}}, error=None)
-        layer = get_channel_layer()
-        for channel in list(layer.groups[PINS_GROUP]):
-            with contextlib.suppress(ChannelFull):
-                await layer.send(channel, message)
-
     async with websocket() as watcher:
         await watcher.request("SUBSCRIBE", {"topic": "PINS"})
-        # 100 changes land at once, without the consumer getting a turn; its channel holds 10.
-        for seq in range(1, 101):
-            await publish(seq)
+        for n in range(100):
+            publish(PINS_GROUP, action=PIN_CONFIGURATIONS_CHANGED, data={"GPIO17": {"n": n}})
         changes: list[int] = []
         dropped = 0
-        while not changes or changes[-1] != 101:
+        while not changes or changes[-1] != 99:
             message = await watcher.receive()
-            if not changes and not dropped:
-                # The consumer has made room in its channel. What the layer dropped is only known once
-                # the next message arrives: send one more.
-                await publish(101)
             if message["action"] == MESSAGES_DROPPED:
                 dropped += message["data"]["dropped"]
             else:
                 changes.append(message["data"]["GPIO17"]["n"])
         assert changes == sorted(changes)
-        assert dropped > 0
-        assert len(changes) + dropped == 101
+        assert len(changes) + dropped == 100
+
+
+@pytest.mark.parametrize(
+    ("asked", "used"),
+    [(100, 100), (149, 100), (150, 200), (999, 1000), (1234, 1000), (1500, 2000), (3_500_000, 3_600_000)],
+)
+def test_intervals_are_rounded_to_one_significant_digit(asked, used):
+    assert interval_quantise(asked) == used
+
+
+def test_300_distinct_intervals_need_at_most_a_few_dozen_pollers():
+    assert len({interval_quantise(ms) for ms in range(100, 100 + 300 * 7, 7)}) <= 30
+    assert INTERVAL_STEPS == 40
+
+
+async def test_the_subscribe_reply_says_the_interval_used():
+    async with websocket() as client:
+        reply = await client.request("SUBSCRIBE", {"topic": "UPTIME", "intervalMs": 1234})
+        assert reply["data"]["intervalMs"] == 1000

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from endrpi_project.access.login import login_limit_install
 from endrpi_project.access.models import AccessToken
 from endrpi_project.access.tokens import access_token_create, access_token_revoke
 
@@ -48,3 +49,6 @@ class AccessTokenAdmin(_ModelAdmin):
         for token in active:
             access_token_revoke(name=token.name)
         self.message_user(request, f"Revoked {len(active)} token(s).", messages.SUCCESS)
+
+
+login_limit_install(admin.site)

@@ -146,8 +146,8 @@ class EndrpiCollector(Collector):
         yield subscriptions
         dropped = CounterMetricFamily(
             "endrpi_messages_dropped",
-            "Passive messages a client did not get: folded for a slow client (connection) or dropped by a full "
-            "push queue (hub).",
+            "Passive messages a client did not get: folded for a slow client (connection), or folded into newer "
+            "ones while the event loop fell behind the publishers (hub).",
             labels=["where"],
         )
         dropped.add_metric(["connection"], now.dropped)

@@ -1,23 +1,34 @@
-"""Publishing passive messages onto the channel layer: from any thread, in the order published.
+"""Publishing passive messages: from any thread, in the order published, latest state always delivered.
 
 Pins change in a service running on a worker thread, in a gpiozero edge callback on gpiozero's
-own thread, or in a poller on the event loop. :func:`publish` accepts a message from any of them
-and hands it to the event loop with ``call_soon_threadsafe`` (a FIFO), where one task sends the
-messages to their group one after another. Two changes of a pin therefore reach every subscriber
-in the order they happened, whatever the channel layer (in-memory or Redis).
+own thread, or in a poller on the event loop. :func:`publish` accepts a message from any of them;
+the event loop then hands it, in publishing order, to every receiver in this process that joined
+its group (:meth:`Hub.join`): each connection's
+:class:`~endrpi_project.push.subscriptions.Subscriptions`, whose outbox folds what a slow client
+cannot take yet into the latest state and counts it.
 
-Every message carries ``origin`` (this process) and ``seq`` (its number within its group), so a
-connection sees when the channel layer dropped one (a full or expired channel) and can say so.
+Nothing between a publisher and a subscriber's outbox can lose a message silently. Delivery in this
+process is a direct call, not a trip through the channel layer, whose per-channel queues drop
+messages when full (``ChannelFull`` is swallowed by ``group_send``), which left subscribers on a
+stale state with nothing reported when the last messages of a burst were the ones dropped. If the
+event loop falls behind a publishing thread by more than :data:`QUEUE_LIMIT` messages, the waiting
+messages are folded per group (pin maps merged, readings replaced), and each folded message carries
+how many it stands for, so subscribers are told.
+
+With a channel layer that reaches other processes (Redis), messages are also sent to the group
+there, carrying ``origin`` (this process) and ``seq`` (their number within the group), so a
+receiver in another process sees a gap and says so; this process ignores its own messages coming
+back that way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import threading
 import uuid
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -25,66 +36,128 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 logger = logging.getLogger(__name__)
 
-# The channel layer message type; consumers handle it in ``push_message``.
+# The channel layer message type; consumers handle messages from other processes in ``push_message``.
 MESSAGE_TYPE = "push.message"
-# Messages published while the event loop is busy wait here; past this many they are dropped
-# (and the gap in ``seq`` tells every subscriber).
+# Messages published from other threads and not yet delivered by the event loop; past this many they
+# are folded per group into the latest state (and counted).
 QUEUE_LIMIT = 4096
+
+Receiver = Callable[[dict[str, Any]], None]
+
+
+def _fold(older: dict[str, Any], newer: dict[str, Any]) -> dict[str, Any]:
+    """``newer`` standing for both: maps of two successes merge, anything else is replaced."""
+    skipped = older.get("skipped", 0) + 1 + newer.get("skipped", 0)
+    data = newer["data"]
+    if older["error"] is None and newer["error"] is None and isinstance(older["data"], dict) and isinstance(data, dict):
+        data = {**older["data"], **data}
+    return {**newer, "data": data, "skipped": skipped}
+
+
+def remote_layer() -> Any:
+    """The channel layer, if it reaches other processes (an in-memory layer does not)."""
+    layer = get_channel_layer()
+    return None if layer is None or isinstance(layer, InMemoryChannelLayer) else layer
 
 
 class Hub:
-    """Where passive messages leave for the channel layer; one per process (:data:`hub`)."""
+    """Where passive messages go out; one per process (:data:`hub`)."""
 
     def __init__(self) -> None:
         self.origin = uuid.uuid4().hex[:12]
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: asyncio.Queue[dict[str, Any]] | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._sequences: dict[str, Iterator[int]] = {}
-        self.dropped = 0
+        self._pending: deque[dict[str, Any]] = deque()
+        self._scheduled = False
+        self._sequences: dict[str, int] = {}
+        self._members: dict[str, dict[Receiver, None]] = {}
+        self._remote: asyncio.Queue[dict[str, Any]] | None = None
+        self._remote_task: asyncio.Task[None] | None = None
+        self.dropped = 0  # messages folded into newer ones because the event loop fell behind
 
     def attach(self) -> None:
         """Serve the running event loop (called on the loop whenever a client subscribes)."""
         loop = asyncio.get_running_loop()
         with self._lock:
-            if self._loop is loop and self._task is not None and not self._task.done():
+            if self._loop is loop:
                 return
-            queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-            self._loop, self._queue = loop, queue
-            self._task = loop.create_task(self._send_all(queue), name="endrpi-push-hub")
+            self._loop, self._scheduled = loop, False
+            self._remote = self._remote_task = None
+            if self._pending:
+                self._scheduled = True
+                loop.call_soon(self._drain)
+
+    def join(self, group: str, receiver: Receiver) -> None:
+        """``receiver`` gets every message published to ``group`` from now on (call on the event loop)."""
+        self._members.setdefault(group, {})[receiver] = None
+
+    def leave(self, group: str, receiver: Receiver) -> None:
+        members = self._members.get(group)
+        if members is not None:
+            members.pop(receiver, None)
+            if not members:
+                del self._members[group]
+
+    def members(self, group: str) -> int:
+        return len(self._members.get(group, ()))
 
     def publish(self, group: str, *, action: str, data: Any = None, error: str | None = None) -> None:
         """Send ``{action, success, data, error}`` to every member of ``group``. Never blocks the caller."""
         with self._lock:
+            seq = self._sequences[group] = self._sequences.get(group, 0) + 1
             message = {
                 "type": MESSAGE_TYPE,
                 "group": group,
                 "origin": self.origin,
-                "seq": next(self._sequences.setdefault(group, itertools.count(1))),
+                "seq": seq,
                 "action": action,
                 "data": data,
                 "error": error,
             }
-            loop, queue = self._loop, self._queue
-            if loop is not None and queue is not None and not loop.is_closed():
-                loop.call_soon_threadsafe(self._enqueue, queue, message)
+            loop = self._loop
+            if loop is not None and not loop.is_closed():
+                self._pending.append(message)
+                if len(self._pending) > QUEUE_LIMIT:
+                    self._fold_pending()
+                if not self._scheduled:
+                    self._scheduled = True
+                    loop.call_soon_threadsafe(self._drain)
                 return
         self._publish_without_loop(group, message)
 
-    def _enqueue(self, queue: asyncio.Queue[dict[str, Any]], message: dict[str, Any]) -> None:
-        if queue.qsize() >= QUEUE_LIMIT:
-            self.dropped += 1
-            if self.dropped == 1 or self.dropped % 1000 == 0:
-                logger.warning("Push queue full: %d passive messages dropped so far", self.dropped)
-            return
-        queue.put_nowait(message)
+    def _fold_pending(self) -> None:
+        folded: dict[str, dict[str, Any]] = {}
+        for message in self._pending:
+            waiting = folded.pop(message["group"], None)
+            folded[message["group"]] = message if waiting is None else _fold(waiting, message)
+        self.dropped += len(self._pending) - len(folded)
+        logger.warning("Push fell behind: %d passive messages folded into the latest state so far", self.dropped)
+        self._pending = deque(folded.values())
 
-    async def _send_all(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
-        layer = get_channel_layer()
+    def _drain(self) -> None:
+        with self._lock:
+            messages, self._pending = self._pending, deque()
+            self._scheduled = False
+        for message in messages:
+            for receiver in list(self._members.get(message["group"], ())):
+                try:
+                    receiver(message)
+                except Exception:
+                    logger.exception("Could not deliver %s", message["action"])
+            self._send_remote(message)
+
+    def _send_remote(self, message: dict[str, Any]) -> None:
+        layer = remote_layer()
         if layer is None:
-            logger.error("No channel layer is configured: passive messages cannot be delivered")
             return
+        if self._remote is None or self._remote_task is None or self._remote_task.done():
+            self._remote = asyncio.Queue()
+            self._remote_task = asyncio.get_running_loop().create_task(
+                self._send_all(layer, self._remote), name="endrpi-push-remote"
+            )
+        self._remote.put_nowait(message)
+
+    async def _send_all(self, layer: Any, queue: asyncio.Queue[dict[str, Any]]) -> None:
         while True:
             message = await queue.get()
             try:
@@ -94,9 +167,9 @@ class Hub:
 
     def _publish_without_loop(self, group: str, message: dict[str, Any]) -> None:
         """No client subscribed in this process yet: only another process's clients can listen."""
-        layer = get_channel_layer()
-        if layer is None or isinstance(layer, InMemoryChannelLayer):
-            return  # an in-memory layer has no members outside this process
+        layer = remote_layer()
+        if layer is None:
+            return
         try:
             async_to_sync(layer.group_send)(group, message)
         except Exception:

@@ -7,11 +7,9 @@ topic — a pin map merged with the newer map, a reading replaced by the newer r
 client still ends up with the latest state of everything it watches, and before those it gets a
 ``MESSAGES_DROPPED`` envelope counting what it missed.
 
-Under daphne the socket's own write buffer is watched too (the ``backlogged`` check, see
-:mod:`endrpi_project.websocket.daphne`), so for
-a stalled client messages stay in the outbox, where they fold, instead of piling up in Twisted's
-unbounded write buffer. Under another server the outbox relies on ``send`` awaiting while the
-socket is full.
+The outbox sends through the connection's ``send``, which waits while the client's socket buffer is
+full (see :mod:`endrpi_project.websocket.consumers`): meanwhile messages stay here, where they fold,
+instead of piling up in the server's write buffer.
 """
 
 from __future__ import annotations
@@ -29,9 +27,6 @@ logger = logging.getLogger(__name__)
 
 MESSAGES_DROPPED = "MESSAGES_DROPPED"
 
-# How often a stalled client's socket is looked at again.
-BACKLOG_POLL_SECONDS = 0.05
-
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
@@ -45,12 +40,9 @@ def _combined(older: dict[str, Any], newer: dict[str, Any]) -> dict[str, Any]:
 class Outbox:
     """Passive messages waiting for one client, keyed by topic for folding; a task sends them."""
 
-    def __init__(
-        self, send: Send, *, limit: int, backlogged: Callable[[], bool] | None = None, name: str = "endrpi-outbox"
-    ) -> None:
+    def __init__(self, send: Send, *, limit: int, name: str = "endrpi-outbox") -> None:
         self.limit = limit
         self._send = send
-        self._backlogged = backlogged or (lambda: False)
         self._queue: deque[tuple[str, bool, dict[str, Any]]] = deque()
         self._folded: dict[str, tuple[bool, dict[str, Any]]] = {}
         self._dropped: dict[str, int] = {}
@@ -114,10 +106,6 @@ class Outbox:
     async def _run(self) -> None:
         while True:
             await self._ready.wait()
-            # The client is not reading: hold (and fold) here, not in its socket. Twisted's flag has
-            # no event to await, and the transport's one producer slot is taken, so poll it.
-            while self._backlogged():  # noqa: ASYNC110
-                await asyncio.sleep(BACKLOG_POLL_SECONDS)
             message = self._take()
             if message is None:
                 self._ready.clear()

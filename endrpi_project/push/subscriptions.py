@@ -1,7 +1,7 @@
 """One connection's subscriptions and the ``SUBSCRIBE`` / ``UNSUBSCRIBE`` actions.
 
-``SUBSCRIBE`` joins the topic's channel-layer group first and reads the current value second, and
-the reply carries that value: any change after the read arrives as a passive message after the
+``SUBSCRIBE`` joins the topic's group (see :mod:`~endrpi_project.push.hub`) first and reads the
+current value second, and the reply carries that value: any change after the read arrives as a passive message after the
 reply, so a client never reads and subscribes in two racing steps. Passive messages use the reply
 envelope, ``{"action": <event>, "success", "data", "error"}``, with the event naming what happened.
 
@@ -46,18 +46,18 @@ class Subscriptions:
     def __init__(
         self,
         *,
-        layer: Any,
-        channel_name: str,
         send: Callable[[dict[str, Any]], Awaitable[None]],
-        backlogged: Callable[[], bool] | None = None,
         limit: int,
+        layer: Any = None,
+        channel_name: str = "",
     ) -> None:
-        self._layer = layer
+        self._layer = layer  # a channel layer reaching other processes, if any (hub.remote_layer)
         self._channel = channel_name
         self._by_topic: dict[str, Subscription] = {}
         self._by_group: dict[str, Subscription] = {}
         self._last_seq: dict[tuple[str, str], int] = {}
-        self.outbox = Outbox(send, limit=limit, backlogged=backlogged, name=f"endrpi-outbox-{channel_name}")
+        self._receiver = self.deliver
+        self.outbox = Outbox(send, limit=limit, name=f"endrpi-outbox-{channel_name}")
 
     @property
     def topics(self) -> list[str]:
@@ -68,12 +68,16 @@ class Subscriptions:
         plan = topic.plan(options)
         if topic.name in self._by_topic:
             await self._leave(topic.name)
-        # Join first, read second: a change after the read is already on its way to this channel.
-        await self._layer.group_add(plan.group, self._channel)
+        # Join first, read second: a change after the read is already on its way to this connection.
+        hub.join(plan.group, self._receiver)
         try:
+            if self._layer is not None:
+                await self._layer.group_add(plan.group, self._channel)
             current = await database_sync_to_async(plan.read, thread_sensitive=False)()
         except BaseException:
-            await self._layer.group_discard(plan.group, self._channel)
+            hub.leave(plan.group, self._receiver)
+            if self._layer is not None:
+                await self._layer.group_discard(plan.group, self._channel)
             raise
         plan.start(current)
         subscription = Subscription(topic.name, plan)
@@ -96,18 +100,33 @@ class Subscriptions:
             del self._last_seq[key]
         self.outbox.discard(name)
         subscription.plan.stop()
-        await self._layer.group_discard(group, self._channel)
+        hub.leave(group, self._receiver)
+        if self._layer is not None:
+            await self._layer.group_discard(group, self._channel)
 
     def deliver(self, message: Mapping[str, Any]) -> None:
-        """A passive message from the channel layer: this client's part of it goes to the outbox."""
+        """A passive message from this process's hub: this client's part of it goes to the outbox."""
         subscription = self._by_group.get(message["group"])
         if subscription is None:
             return  # unsubscribed while it was on its way
+        skipped = message.get("skipped", 0)
+        if skipped:  # the hub folded this many older messages into this one
+            self.outbox.note_dropped(subscription.topic, skipped)
+        self._put(subscription, message)
+
+    def deliver_remote(self, message: Mapping[str, Any]) -> None:
+        """A passive message from another process, through the channel layer: gaps in ``seq`` are reported."""
+        subscription = self._by_group.get(message["group"])
+        if subscription is None or message["origin"] == hub.origin:
+            return  # unsubscribed meanwhile, or this process's own message (already delivered)
         key = (message["group"], message["origin"])
         last = self._last_seq.get(key)
         if last is not None and message["seq"] > last + 1:
             self.outbox.note_dropped(subscription.topic, message["seq"] - last - 1)
         self._last_seq[key] = max(message["seq"], last or 0)
+        self._put(subscription, message)
+
+    def _put(self, subscription: Subscription, message: Mapping[str, Any]) -> None:
         if message["error"] is None:
             data = subscription.plan.select(message["data"])
             if data is None:

@@ -8,6 +8,11 @@ subscribes in two racing steps) and which part of a message a given subscriber g
 - :class:`ReadingTopic`: a reading taken every N ms, or checked every N ms and sent when it
   changes. One :class:`Poller` per (topic, interval, mode) serves every subscriber in this process
   through a group, so 50 clients watching the temperature cost one reading per tick, not 50.
+  Intervals are rounded to one significant digit (:func:`interval_quantise`: 1,234 ms -> 1,000,
+  150 -> 200; the ``SUBSCRIBE`` reply says the interval used), so however many distinct intervals
+  clients ask for, there are at most :data:`INTERVAL_STEPS` pollers per topic and mode, and their
+  ticks fall on a shared clock grid (multiples of the interval), so pollers due together share
+  one reading.
 """
 
 from __future__ import annotations
@@ -35,6 +40,17 @@ INTERVAL_DEFAULT_MS = 1000
 CHANGE_CHECK_DEFAULT_MS = 500
 # A reading this recent is shared rather than taken again (half the shortest interval).
 SHARE_SECONDS = INTERVAL_MIN_MS / 1000 / 2
+
+
+def interval_quantise(interval_ms: int) -> int:
+    """``interval_ms`` rounded to one significant digit (halves up), within the allowed bounds."""
+    magnitude = 10 ** (len(str(int(interval_ms))) - 1)
+    rounded: int = (interval_ms + magnitude // 2) // magnitude * magnitude
+    return max(INTERVAL_MIN_MS, min(INTERVAL_MAX_MS, rounded))
+
+
+# How many intervals a poller can run at: 100..900, 1,000..9,000, ... 1,000,000..3,000,000, 3,600,000.
+INTERVAL_STEPS = len({interval_quantise(ms) for ms in range(INTERVAL_MIN_MS, INTERVAL_MAX_MS + 1, 50)})
 
 # A reading as pushed: its data, or None and the error message.
 Reading = tuple[Any, str | None]
@@ -194,7 +210,8 @@ class ReadingTopic(Topic):
 
     def plan(self, options: Mapping[str, Any]) -> Plan:
         on_change: bool = options.get("onChange", False)
-        interval: int = options.get("intervalMs") or (CHANGE_CHECK_DEFAULT_MS if on_change else INTERVAL_DEFAULT_MS)
+        asked: int = options.get("intervalMs") or (CHANGE_CHECK_DEFAULT_MS if on_change else INTERVAL_DEFAULT_MS)
+        interval = interval_quantise(asked)
         key = PollerKey(self.name, interval, on_change)
         return Plan(
             group=key.group,
@@ -235,13 +252,11 @@ class Poller:
         loop = asyncio.get_running_loop()
         interval = self.key.interval_ms / 1000
         event = self.topic.changed if self.key.on_change else self.topic.updated
-        due = loop.time() + interval
         while True:
-            await asyncio.sleep(max(0.0, due - loop.time()))
+            # The next multiple of the interval on the loop's clock: pollers due together share a reading.
+            now = loop.time()
+            await asyncio.sleep((now // interval + 1) * interval - now)
             value = await self.topic.take()
-            due += interval
-            if due < loop.time():  # the reading took longer than the interval: skip missed ticks
-                due = loop.time() + interval
             if self.key.on_change and value == self._last:
                 continue
             self._last = value

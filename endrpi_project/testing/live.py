@@ -95,7 +95,7 @@ def live_server(
     log = data_dir / "daphne.log"
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), asgi],
+            [sys.executable, "-m", "endrpi_project.http.server", "-b", "127.0.0.1", "-p", str(port), asgi],
             cwd=ROOT,
             env=environment,
             stdout=output,

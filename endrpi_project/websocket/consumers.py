@@ -3,11 +3,25 @@
 Every reply is ``{"action", "success", "data", "error"}`` (plus the request's ``"id"`` when it
 sent one). No frame a client sends can close the connection or produce a traceback: undecodable
 text, the wrong shape, an unknown action and a failing handler all get an error envelope.
+
+Bounded work per connection, whatever the client does. Requests are answered one at a time, in
+order; at most ``ENDRPI_WS_MAX_PENDING`` (64) received requests (and at most :data:`PENDING_BYTES`
+of them) wait for their answer. Past that the server **stops reading the client's socket** until
+the backlog is half gone, so TCP pushes back on the client instead of the server queueing without
+bound. Replies and pushed messages wait while the socket's write buffer is full (a client that does
+not read its replies soon stops being read from too). Under a server without the connection guard
+(the test client, another ASGI server) reading cannot be paused, so requests beyond the limit are
+dropped instead, and the client gets one error envelope saying how many. A client that leaves has
+its unanswered requests dropped at once: no work outlives the connection.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from channels.db import database_sync_to_async
@@ -15,7 +29,14 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
 
-from endrpi_project.access.limits import TokenBucket, message_size_check, write_bucket, write_limit_check
+from endrpi_project.access.connections import Flow, flow_for
+from endrpi_project.access.limits import (
+    TokenBucket,
+    message_size_check,
+    server_write_check,
+    write_bucket,
+    write_limit_check,
+)
 from endrpi_project.access.models import AccessToken
 from endrpi_project.access.origins import websocket_subprotocol
 from endrpi_project.access.tokens import (
@@ -28,13 +49,97 @@ from endrpi_project.access.tokens import (
 )
 from endrpi_project.api.actions import Action, ActionTable
 from endrpi_project.api.envelope import NO_ID, envelope, json_decode, json_encode
-from endrpi_project.api.errors import Conflict, EndrpiError, Unauthorized, error_message
+from endrpi_project.api.errors import EndrpiError, Unauthorized, error_message
 from endrpi_project.api.tally import tally
-from endrpi_project.push.hub import MESSAGE_TYPE
+from endrpi_project.push.hub import MESSAGE_TYPE, remote_layer
 from endrpi_project.push.subscriptions import Subscriptions
-from endrpi_project.websocket.daphne import transport_backlog
 
 logger = logging.getLogger(__name__)
+
+# Bytes of received, unanswered requests past which a connection is not read from (whatever their count).
+PENDING_BYTES = 1024 * 1024
+# The message the inbox hands the consumer when it dropped requests (only without a guarded server).
+DROPPED = "endrpi.dropped"
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def _size(message: dict[str, Any]) -> int:
+    return len(message.get("text") or message.get("bytes") or b"")
+
+
+class Inbox:
+    """One connection's received messages: requests bounded as the module says, connect/disconnect first.
+
+    A task takes every message from the server as it arrives (so the server's own queue stays short)
+    and the consumer takes them from here, one at a time.
+    """
+
+    def __init__(self, receive: Receive, *, flow: Flow | None, limit: int, max_bytes: int = PENDING_BYTES) -> None:
+        self.flow, self.limit, self.max_bytes = flow, limit, max_bytes
+        self.dropped = 0
+        self._receive = receive
+        self._requests: deque[dict[str, Any]] = deque()
+        self._bytes = 0
+        self._control: deque[dict[str, Any]] = deque()
+        self._paused = False
+        self._ready = asyncio.Event()
+        self.task = asyncio.get_running_loop().create_task(self._take_all(), name="endrpi-inbox")
+
+    def __len__(self) -> int:
+        return len(self._requests)
+
+    async def _take_all(self) -> None:
+        while True:
+            message = await self._receive()
+            if message["type"] == "websocket.receive":
+                self._request(message)
+            else:
+                if message["type"] == "websocket.disconnect":
+                    self._requests.clear()  # nobody is left to answer
+                    self._bytes = 0
+                self._control.append(message)
+                self._ready.set()
+                if message["type"] == "websocket.disconnect":
+                    return
+
+    def _request(self, message: dict[str, Any]) -> None:
+        if self.flow is None and (len(self._requests) >= self.limit or self._bytes >= self.max_bytes):
+            self.dropped += 1
+            self._ready.set()
+            return
+        self._requests.append(message)
+        self._bytes += _size(message)
+        self._ready.set()
+        full = len(self._requests) >= self.limit or self._bytes >= self.max_bytes
+        if full and self.flow is not None and not self._paused:
+            self._paused = True
+            self.flow.pause_reading()
+
+    async def get(self) -> dict[str, Any]:
+        while True:
+            if self._control:
+                return self._control.popleft()
+            if self.dropped:
+                dropped, self.dropped = self.dropped, 0
+                return {"type": DROPPED, "count": dropped}
+            if self._requests:
+                message = self._requests.popleft()
+                self._bytes -= _size(message)
+                if self._paused and len(self._requests) <= self.limit // 2 and self._bytes <= self.max_bytes // 2:
+                    self._paused = False
+                    assert self.flow is not None
+                    self.flow.resume_reading()
+                return message
+            self._ready.clear()
+            await self._ready.wait()
+
+    async def close(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+        self._requests.clear()
 
 
 class ActionConsumer(AsyncJsonWebsocketConsumer):
@@ -44,6 +149,33 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
     token: AccessToken | None = None
     token_secret: str | None = None
     writes: TokenBucket
+    flow: Flow | None = None
+    inbox: Inbox | None = None
+    turn: asyncio.Lock
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Held while a request is answered: a passive message waits for it, so a writer that
+        # subscribed hears of its own change after the reply to its update.
+        self.turn = asyncio.Lock()
+        self.flow = flow_for(scope)
+        inbox = self.inbox = Inbox(receive, flow=self.flow, limit=settings.ENDRPI_WS_MAX_PENDING)
+        try:
+            await super().__call__(scope, inbox.get, self._writable_send(send))
+        finally:
+            await inbox.close()
+
+    def _writable_send(self, send: Send) -> Send:
+        """``send``, waiting first while the socket's write buffer is full (so it never grows past it)."""
+        flow = self.flow
+        if flow is None:
+            return send
+
+        async def writable_send(message: dict[str, Any]) -> None:
+            if flow.write_paused and message["type"] == "websocket.send":
+                await flow.writable()
+            await send(message)
+
+        return writable_send
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
@@ -98,6 +230,7 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
             access_check(token=self.token, write=action.write)
         if action.write:
             write_limit_check(self.writes)
+            server_write_check()
 
     async def dispatch(self, message: Any) -> None:
         """Channels' dispatch, minus its database clean-up hop before every frame and passive message.
@@ -110,11 +243,20 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
         passive message to :meth:`push_message`. Connect and disconnect keep Channels' behaviour.
         ``tests/test_library_internals.py`` fails if Channels' own dispatch starts doing more.
         """
-        kind = message["type"]
-        if kind == "websocket.receive":
-            await self.websocket_receive(message)
-        elif kind == MESSAGE_TYPE:
+        if message["type"] == "websocket.receive":
+            async with self.turn:
+                await self.websocket_receive(message)
+        elif message["type"] == MESSAGE_TYPE:
             await self.push_message(message)
+        elif message["type"] == DROPPED:
+            limit = settings.ENDRPI_WS_MAX_PENDING
+            await self.send_json(
+                envelope(
+                    None,
+                    error=f"{message['count']} request(s) dropped: at most {limit} may wait for an answer "
+                    "(ENDRPI_WS_MAX_PENDING); read the replies before sending more",
+                )
+            )
         else:
             await super().dispatch(message)
 
@@ -191,18 +333,21 @@ class SubscriberConsumer(ActionConsumer):
 
     def push_subscriptions(self) -> Subscriptions:
         if self.subscriptions is None:
-            if self.channel_layer is None:
-                raise Conflict("Subscriptions need a channel layer; CHANNEL_LAYERS is not configured")
+            layer = remote_layer()
             self.subscriptions = Subscriptions(
-                layer=self.channel_layer,
-                channel_name=self.channel_name,
-                send=self.send_json,
-                backlogged=transport_backlog(self.base_send),
+                send=self.send_passive,
                 limit=settings.ENDRPI_PUSH_QUEUE,
+                layer=layer,
+                channel_name=self.channel_name if layer is not None else "",
             )
         return self.subscriptions
 
+    async def send_passive(self, message: dict[str, Any]) -> None:
+        """Send a pushed message between replies, never in the middle of answering a request."""
+        async with self.turn:
+            await self.send_json(message)
+
     async def push_message(self, message: dict[str, Any]) -> None:
-        """Channel-layer handler for :data:`endrpi_project.push.hub.MESSAGE_TYPE`."""
+        """Channel-layer handler for :data:`endrpi_project.push.hub.MESSAGE_TYPE`: messages from other processes."""
         if self.subscriptions is not None:
-            self.subscriptions.deliver(message)
+            self.subscriptions.deliver_remote(message)
