@@ -13,9 +13,9 @@ What it publishes (retained unless said otherwise), see :mod:`endrpi_project.mqt
   (:mod:`pins.events`). Latest state wins: an event only marks its pins, and one publisher reads
   the marked pins through the pins service when it is free and publishes those that changed, so a
   burst of 1,000 updates ends with each pin's final state on the broker, and a pin's published
-  state never goes back to an older one. A gap in the events' sequence numbers (the channel layer
-  dropped some) makes it read every pin again, as does every (re)connection and a quiet moment
-  after any events (a drop at the very end of a burst shows no gap; see ``_take_pin_event``).
+  state never goes back to an older one. A gap in the events' sequence numbers (the hub folded some
+  while its loop fell behind) makes it read every pin again, as does every (re)connection and a
+  quiet moment after any events (see ``_take_pin_event``).
 
 Commands (``pins/<pin>/set``) run one at a time in a worker thread through
 :func:`~endrpi_project.mqtt.commands.mqtt_command_apply`; a refusal is published on ``errors``.
@@ -46,7 +46,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import aiomqtt
-from channels.layers import get_channel_layer
 from django.db import close_old_connections
 
 from endrpi_project.api.errors import ReadingFailed, error_message
@@ -71,8 +70,6 @@ T = TypeVar("T")
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 4.0
 KEEPALIVE = 30
-# Channels forgets a group member after a day (``group_expiry``); the bridge joins again hourly.
-GROUP_REFRESH = 3600.0
 FLEET_FLUSH = 0.05
 # Quiet time after the last pin event before the pins are read once more (see _take_pin_event).
 SETTLE = 0.25
@@ -174,7 +171,7 @@ class Bridge:
 
     def start(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
-        hub.attach()  # pin change events reach this loop's channel layer
+        hub.attach()  # pin change events are handed to this loop
         self._tasks = [
             loop.create_task(self._listen_to_pins(), name="endrpi-mqtt-pin-events"),
             loop.create_task(self._run(), name="endrpi-mqtt"),
@@ -335,28 +332,22 @@ class Bridge:
         publish(FLEET_GROUP, action=FLEET_CHANGED, data=data)
 
     async def _listen_to_pins(self) -> None:
-        """Join the ``PINS`` push group and note each pin's newest configuration (latest wins)."""
-        layer = get_channel_layer()
-        if layer is None:
-            logger.error("MQTT: no channel layer, so pin changes cannot reach the broker")
-            return
-        loop = asyncio.get_running_loop()
-        channel = await layer.new_channel("endrpi-mqtt.")
+        """Join the ``PINS`` push group in this process and note each pin's newest configuration (latest wins).
+
+        The hub hands every pin change to its members in order, folding (and counting) only when the
+        event loop falls far behind, so nothing is lost on the way; the settle re-read below covers
+        the folded ones too.
+        """
         last_seq: dict[str, int] = {}
-        joined = -GROUP_REFRESH
+
+        def receive(message: dict[str, Any]) -> None:
+            self._take_pin_event(message, last_seq)
+
+        hub.join(pin_events.PINS_GROUP, receive)
         try:
-            while True:
-                if loop.time() - joined >= GROUP_REFRESH:
-                    await layer.group_add(pin_events.PINS_GROUP, channel)
-                    joined = loop.time()
-                try:
-                    message = await asyncio.wait_for(layer.receive(channel), timeout=GROUP_REFRESH)
-                except TimeoutError:
-                    continue
-                self._take_pin_event(message, last_seq)
+            await asyncio.Event().wait()  # until the bridge stops (cancelled)
         finally:
-            with contextlib.suppress(Exception):
-                await layer.group_discard(pin_events.PINS_GROUP, channel)
+            hub.leave(pin_events.PINS_GROUP, receive)
 
     def _take_pin_event(self, message: Mapping[str, Any], last_seq: dict[str, int]) -> None:
         if message.get("type") != MESSAGE_TYPE or message.get("group") != pin_events.PINS_GROUP:
@@ -365,17 +356,16 @@ class Bridge:
         if isinstance(origin, str) and isinstance(seq, int):
             previous = last_seq.get(origin)
             if previous is not None and seq > previous + 1:
-                self._resync = True  # the channel layer dropped some: read every pin again
+                self._resync = True  # the hub folded some (its loop fell behind): read every pin again
             last_seq[origin] = max(seq, previous or 0)
         data = message.get("data")
         if message.get("error") is None and isinstance(data, dict):
             self._dirty.update(name for name in data if isinstance(name, str))
         self._wake.set()
-        # In a burst the channel layer drops what does not fit in this channel (a full channel is
-        # skipped silently by group_send), and a drop at the very end of a burst leaves no gap to see.
-        # Any drop happened while older events were still queued here, so reading every pin once
-        # the events have been quiet for SETTLE seconds reads a state at least as new as the last
-        # dropped change. Only pins that differ from what was published are published again.
+        # Belt and braces: reading every pin once the events have been quiet for SETTLE seconds reads
+        # a state at least as new as the last change, whatever happened on the way (a fold, a pin
+        # changed by a path that published nothing). Only pins that differ from what was published
+        # are published again.
         loop = self._loop
         if loop is not None:
             self._settle_at = loop.time() + SETTLE
