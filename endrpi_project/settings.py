@@ -9,6 +9,8 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from endrpi_project.env import (
     SettingError,
     env_bool,
@@ -88,6 +90,7 @@ INSTALLED_APPS = [
     "endrpi_project.metrics",
     "endrpi_project.mqtt",
     "endrpi_project.pages",
+    "endrpi_project.doctor",
 ]
 
 MIDDLEWARE = [
@@ -305,3 +308,27 @@ ENDRPI_MQTT_DISCOVERY_PREFIX = env_str("ENDRPI_MQTT_DISCOVERY_PREFIX", "homeassi
 # Where this Pi's dashboard is, as Home Assistant and the fleet page link to it; empty means
 # http://<host name>:<ENDRPI_PORT>/.
 ENDRPI_MQTT_DASHBOARD_URL = env_url("ENDRPI_MQTT_DASHBOARD_URL", "", schemes=["http", "https"])
+
+# --- Endrpi serving (scripts/serve, the systemd service; see endrpi_project.doctor) ---------------
+
+# Where scripts/serve and the service listen (ENDRPI_HOST above is the address; empty means 0.0.0.0).
+ENDRPI_PORT = env_int("ENDRPI_PORT", 5000, minimum=1, maximum=65535)
+
+
+def _tls_files() -> tuple[Path, Path] | None:
+    """HTTPS without a proxy: a PEM certificate and its private key, both or neither."""
+    cert = env_str("ENDRPI_TLS_CERT", "").strip()
+    key = env_str("ENDRPI_TLS_KEY", "").strip()
+    if cert and key:
+        return Path(cert).expanduser(), Path(key).expanduser()
+    if cert or key:
+        given, missing = ("ENDRPI_TLS_CERT", "ENDRPI_TLS_KEY") if cert else ("ENDRPI_TLS_KEY", "ENDRPI_TLS_CERT")
+        raise ImproperlyConfigured(
+            f"{given} is set but {missing} is not: HTTPS needs both (a PEM certificate and its private key), "
+            "plain HTTP neither"
+        )
+    return None
+
+
+# With both set, scripts/serve and the service listen with TLS (https:// and wss://) on ENDRPI_PORT.
+ENDRPI_TLS_CERT, ENDRPI_TLS_KEY = _tls_files() or (None, None)

@@ -1,13 +1,16 @@
 """A real daphne serving the project on 127.0.0.1, for end-to-end tests and scripts.
 
 The server runs in its own process with a temporary data directory and whatever host tree the
-caller gives it, so it never touches this machine's /sys, /proc, firmware or pins.
+caller gives it, so it never touches this machine's /sys, /proc, firmware or pins. With
+``serve=True`` it is started as ``scripts/serve`` and the service start it (``manage.py
+endrpi_serve``), so ``ENDRPI_TLS_CERT`` / ``ENDRPI_TLS_KEY`` in ``env`` make it an HTTPS server.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -54,17 +57,26 @@ class LiveServer:
     process: subprocess.Popen[bytes]
     port: int
     log: Path
+    scheme: str = "http"
 
     def rss_kib(self) -> int | None:
         return process_rss_kib(self.process.pid)
 
     @property
     def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/"
+        return f"{'wss' if self.scheme == 'https' else 'ws'}://127.0.0.1:{self.port}/"
+
+
+def unverified_tls() -> ssl.SSLContext:
+    """A client TLS context that accepts any certificate (the tests' own, self-signed)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 @contextmanager
@@ -75,10 +87,13 @@ def live_server(
     asgi: str = "endrpi_project.asgi:application",
     port: int | None = None,
     preexec_fn: Callable[[], None] | None = None,
+    serve: bool = False,
 ) -> Iterator[LiveServer]:
     """Migrate a fresh database in ``data_dir``, start daphne, wait for its first answer, stop it after.
 
     ``preexec_fn`` runs in daphne's process before it starts (e.g. to give up root's file permissions).
+    ``serve``: start it through ``manage.py endrpi_serve`` (as ``scripts/serve`` does) rather than
+    bare daphne, on 127.0.0.1; its output (with the dashboard's addresses) is in ``log``.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     environment = {
@@ -93,16 +108,21 @@ def live_server(
     )
     port = port or free_port()
     log = data_dir / "daphne.log"
+    command = [sys.executable, "-m", "endrpi_project.http.server", "-b", "127.0.0.1", "-p", str(port), asgi]
+    if serve:
+        command = [sys.executable, "manage.py", "endrpi_serve"]
+        environment.update({"ENDRPI_HOST": "127.0.0.1", "ENDRPI_PORT": str(port)})
+    scheme = "https" if serve and environment.get("ENDRPI_TLS_CERT") else "http"
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "endrpi_project.http.server", "-b", "127.0.0.1", "-p", str(port), asgi],
+            command,
             cwd=ROOT,
             env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
             preexec_fn=preexec_fn,
         )
-    server = LiveServer(process, port, log)
+    server = LiveServer(process, port, log, scheme)
     try:
         _wait_until_answering(server)
         yield server
@@ -116,7 +136,8 @@ def _wait_until_answering(server: LiveServer, timeout: float = 30) -> None:
         if server.process.poll() is not None:
             raise RuntimeError(f"daphne exited with {server.process.returncode}:\n{server.log.read_text()}")
         try:
-            with urllib.request.urlopen(f"{server.http_url}/system/uptime", timeout=1):
+            context = unverified_tls() if server.scheme == "https" else None
+            with urllib.request.urlopen(f"{server.http_url}/system/uptime", timeout=1, context=context):
                 return
         except urllib.error.HTTPError:
             return  # answering, if not with 200 (with ENDRPI_AUTH=all it asks for a token)
