@@ -1,0 +1,239 @@
+"""scripts/install-service, run with --dry-run/--root: the commands it would run and the files it writes.
+
+No user is created and nothing outside the test's directory changes. The generated unit is checked
+with the real ``systemd-analyze verify`` (Debian's ``systemd`` package; CI installs it).
+"""
+
+from __future__ import annotations
+
+import pwd
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from endrpi_project.testing.live import ROOT
+
+SCRIPT = ROOT / "scripts" / "install-service"
+VENV = Path(sys.prefix)
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    root: Path
+
+    @property
+    def commands(self) -> list[str]:
+        return [line[2:] for line in self.stdout.splitlines() if line.startswith("+ ")]
+
+    @property
+    def unit(self) -> str:
+        return (self.root / "etc/systemd/system/endrpi.service").read_text()
+
+    @property
+    def env_file(self) -> str:
+        return (self.root / "etc/endrpi/endrpi.env").read_text()
+
+    def directives(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for line in self.unit.splitlines():
+            if line and not line.startswith(("#", "[")):
+                key, _, value = line.partition("=")
+                found.setdefault(key, []).append(value)
+        return found
+
+
+def install(root: Path, *args: str, user: str | None = None) -> Run:
+    """The script as a test runs it: below ``root``, for a user that does not exist, with this checkout's venv."""
+    user = user or f"endrpi-t{uuid.uuid4().hex[:8]}"
+    command = [
+        str(SCRIPT),
+        "--root",
+        str(root),
+        "--user",
+        user,
+        "--app-dir",
+        str(ROOT),
+        "--venv",
+        str(VENV),
+        "--data-dir",
+        "/var/lib/endrpi-test",
+        *args,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    return Run(result.returncode, result.stdout, result.stderr, root)
+
+
+def test_it_creates_a_system_user_in_the_gpio_and_video_groups_without_touching_this_machine(tmp_path):
+    user = f"endrpi-t{uuid.uuid4().hex[:8]}"
+    run = install(tmp_path, user=user)
+    assert run.returncode == 0, run.stderr
+    assert (
+        f"useradd --system --user-group --home-dir /var/lib/endrpi-test --no-create-home "
+        f"--shell /usr/sbin/nologin {user}"
+    ) in run.commands
+    for group in ("gpio", "video"):
+        added = f"usermod --append --groups {group} {user}" in run.commands
+        missing = f"No '{group}' group on this system" in run.stderr
+        assert added != missing
+    with pytest.raises(KeyError):
+        pwd.getpwnam(user)  # a dry run created nobody
+
+
+def test_it_makes_the_venv_the_data_dir_and_starts_the_service(tmp_path):
+    run = install(tmp_path)
+    commands = "\n".join(run.commands)
+    assert f"ENDRPI_VENV={VENV} bash -c" in commands
+    assert re.search(r"install -d -o endrpi-t\w+ -g endrpi-t\w+ -m 0750 /var/lib/endrpi-test", commands)
+    assert "collectstatic --noinput" in commands
+    assert run.commands[-3:] == [
+        "systemctl daemon-reload",
+        "systemctl enable endrpi.service",
+        "systemctl restart endrpi.service",
+    ]
+
+
+def test_the_unit_runs_the_serve_command_as_the_user_with_the_hardening_asked_for(tmp_path):
+    run = install(tmp_path)
+    unit = run.directives()
+    assert unit["User"][0].startswith("endrpi-t")
+    assert unit["ExecStart"] == [f"{VENV}/bin/python {ROOT}/manage.py endrpi_serve"]
+    assert unit["ExecStartPre"] == [f"{VENV}/bin/python {ROOT}/manage.py migrate --noinput -v 0"]
+    assert unit["Restart"] == ["on-failure"]
+    assert unit["EnvironmentFile"] == ["/etc/endrpi/endrpi.env"]
+    # lgpio makes its notification pipe in the working directory: the data directory, writable.
+    assert unit["WorkingDirectory"] == ["/var/lib/endrpi-test"]
+    assert unit["ReadWritePaths"] == ["/var/lib/endrpi-test"]
+    for directive, value in {
+        "NoNewPrivileges": "yes",
+        "ProtectSystem": "strict",
+        "ProtectHome": "yes",
+        "PrivateTmp": "yes",
+        "StandardOutput": "journal",
+        "StandardError": "journal",
+        "LimitNOFILE": "8192",
+    }.items():
+        assert unit[directive] == [value]
+
+
+def test_the_unit_leaves_the_gpio_and_firmware_devices_reachable(tmp_path):
+    unit = install(tmp_path).directives()
+    # Each of these hides /dev/gpiochip* and /dev/vcio*: PrivateDevices= gives a private /dev, and a
+    # DeviceAllow= list (ProtectClock= implies one: char-rtc) denies every other device.
+    for hiding in ("PrivateDevices", "DevicePolicy", "DeviceAllow", "ProtectClock", "InaccessiblePaths"):
+        assert hiding not in unit
+    assert "ProtectProc" not in unit  # /proc stays readable as it is
+    assert unit["ProtectKernelTunables"] == ["yes"]  # /sys and /proc/sys read-only, still readable
+
+
+def test_the_open_file_limit_holds_the_connection_cap(tmp_path, settings):
+    limit = int(install(tmp_path).directives()["LimitNOFILE"][0])
+    cap = getattr(settings, "ENDRPI_MAX_CONNECTIONS", 1024)
+    assert limit >= cap + 64
+
+
+def test_a_port_below_1024_gets_only_the_capability_to_bind_it(tmp_path):
+    assert install(tmp_path / "a", "--port", "5000").directives()["CapabilityBoundingSet"] == [""]
+    unit = install(tmp_path / "b", "--port", "443").directives()
+    assert unit["CapabilityBoundingSet"] == ["CAP_NET_BIND_SERVICE"]
+    assert unit["AmbientCapabilities"] == ["CAP_NET_BIND_SERVICE"]
+
+
+def test_it_listens_where_the_user_says_with_tls(tmp_path):
+    run = install(
+        tmp_path,
+        "--host",
+        "192.168.1.5",
+        "--port",
+        "8443",
+        "--tls-cert",
+        "/etc/endrpi/c.pem",
+        "--tls-key",
+        "/etc/endrpi/k.pem",
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.env_file.splitlines()
+    for line in (
+        "ENDRPI_HOST=192.168.1.5",
+        "ENDRPI_PORT=8443",
+        "ENDRPI_DATA_DIR=/var/lib/endrpi-test",
+        "ENDRPI_TLS_CERT=/etc/endrpi/c.pem",
+        "ENDRPI_TLS_KEY=/etc/endrpi/k.pem",
+    ):
+        assert line in lines
+
+
+def test_running_it_again_keeps_the_owners_own_settings(tmp_path):
+    install(tmp_path, "--port", "8000")
+    env_file = tmp_path / "etc/endrpi/endrpi.env"
+    env_file.write_text(env_file.read_text() + "ENDRPI_AUTH=write\n")
+    run = install(tmp_path, "--port", "9000")
+    lines = run.env_file.splitlines()
+    assert "ENDRPI_AUTH=write" in lines
+    assert "ENDRPI_PORT=9000" in lines
+    assert "ENDRPI_PORT=8000" not in lines
+    assert sum(line.startswith("# Written by") for line in lines) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "http"], "--port must be 1 to 65535"),
+        (["--port", "70000"], "--port must be 1 to 65535"),
+        (["--host", "a b"], "--host must be an IP address"),
+        (["--tls-cert", "/etc/endrpi/c.pem"], "--tls-cert and --tls-key go together"),
+        (["--tls-cert", "/home/pi/c.pem", "--tls-key", "/home/pi/k.pem"], "hidden from the service (ProtectHome=yes)"),
+        (["--data-dir", "relative"], "--data-dir must be an absolute path"),
+        (["--user", "Bad User"], "--user must be a user name"),
+        (["--frobnicate"], "unknown option: --frobnicate"),
+    ],
+)
+def test_bad_options_are_refused_before_anything_happens(tmp_path, args, message):
+    run = install(tmp_path, *args)
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert run.commands == []
+    assert not (tmp_path / "etc").exists()
+
+
+def test_uninstall_stops_and_removes_the_unit_and_keeps_the_data(tmp_path):
+    install(tmp_path)
+    run = install(tmp_path, "--uninstall")
+    assert run.returncode == 0, run.stderr
+    assert run.commands[0] == "systemctl disable --now endrpi.service"
+    assert f"rm -f {tmp_path}/etc/systemd/system/endrpi.service" in run.commands
+    assert not any(command.startswith(("userdel", "rm -rf /var/lib")) for command in run.commands)
+    assert "Kept: the data in /var/lib/endrpi-test" in run.stdout
+
+
+def test_uninstall_with_purge_removes_the_data_and_settings(tmp_path):
+    run = install(tmp_path, "--uninstall", "--purge")
+    assert f"rm -rf /var/lib/endrpi-test {tmp_path}/etc/endrpi/endrpi.env" in run.commands
+
+
+def test_the_doctor_runs_as_the_service_user_with_the_services_settings(tmp_path):
+    run = install(tmp_path, "--doctor")
+    (command,) = run.commands
+    assert command.startswith("runuser -u endrpi-t")
+    assert "env -C /var/lib/endrpi-test" in command
+    assert command.endswith(f"/etc/endrpi/endrpi.env {VENV}/bin/python {ROOT}/manage.py endrpi_doctor")
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+@pytest.mark.parametrize("port", ["5000", "443"])
+def test_systemd_analyze_verify_accepts_the_generated_unit(tmp_path, port):
+    run = install(tmp_path, "--port", port, "--tls-cert", "/etc/endrpi/c.pem", "--tls-key", "/etc/endrpi/k.pem")
+    unit = tmp_path / "etc/systemd/system/endrpi.service"
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60, check=False
+    )
+    # verify exits 0 even for directives it ignores, but names each one: the output must be empty.
+    assert (result.returncode, result.stdout + result.stderr) == (0, ""), run.unit
