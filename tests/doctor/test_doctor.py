@@ -1,0 +1,220 @@
+"""manage.py endrpi_doctor under the test fixtures: what it prints, and its exit status."""
+
+from __future__ import annotations
+
+import io
+import re
+import socket
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from endrpi_project.doctor import host, report
+from endrpi_project.doctor.report import PinFactoryInfo, setting_shown
+from endrpi_project.testing.live import free_port
+from tests.service.conftest import make_tls_files
+
+MODEL = "Raspberry Pi 4 Model B Rev 1.4"
+
+
+def shows(text: str, name: str, value: str) -> bool:
+    """Whether the report has a line ``name`` whose value starts with ``value`` (columns are aligned)."""
+    return re.search(rf"^ {{2,3}}{re.escape(name)} +{re.escape(value)}", text, re.MULTILINE) is not None
+
+
+def doctor() -> tuple[int, str]:
+    out = io.StringIO()
+    try:
+        call_command("endrpi_doctor", stdout=out)
+    except SystemExit as exit:
+        return int(exit.code or 0), out.getvalue()
+    return 0, out.getvalue()
+
+
+@pytest.fixture
+def pi(host_root, settings, tmp_path, monkeypatch):
+    """The fixture tree as a Raspberry Pi 4 with Raspberry Pi OS, a GPIO chip, and a writable data directory."""
+    host_root.write("proc/device-tree/model", MODEL + "\0")
+    host_root.write("etc/os-release", 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n')
+    chip = host_root.write("dev/gpiochip0", "")
+    monkeypatch.setattr(
+        report,
+        "pin_factory_describe",
+        lambda: PinFactoryInfo(factory="lgpio", simulated=False, chip_label="pinctrl-bcm2711", chip_path=chip),
+    )
+    settings.DATA_DIR = tmp_path / "data"
+    settings.DATA_DIR.mkdir()
+    settings.ENDRPI_HOST = "127.0.0.1"
+    settings.ENDRPI_PORT = free_port()
+    return host_root
+
+
+def test_on_a_working_pi_it_reports_everything_and_exits_0(pi, settings):
+    status, text = doctor()
+    assert status == 0, text
+    assert shows(text, "model", f"{MODEL}")
+    assert shows(text, "OS", "Debian GNU/Linux 12 (bookworm)")
+    assert shows(text, "kernel", "Linux ")
+    assert shows(text, "pin factory", "lgpio\n")
+    assert shows(text, "header chip", f"pinctrl-bcm2711 at {pi.root}/dev/gpiochip0")
+    assert shows(text, "port", f"{settings.ENDRPI_PORT} on 127.0.0.1: free")
+    assert shows(text, "temperature", "48.312 °C")
+    assert text.rstrip().endswith("Result: everything a Pi owner needs works.")
+
+
+def test_it_says_which_firmware_source_answered_and_what_each_earlier_one_said(pi):
+    _, text = doctor()
+    assert shows(text, "get_throttled <- vcio_gencmd", "unavailable: ")
+    assert shows(text, "get_throttled <- vcio", "unavailable: ")
+    assert shows(text, "get_throttled <- sysfs", "unavailable: no get_throttled file in sysfs")
+    assert shows(text, "get_throttled <- vcgencmd", "0x50005")
+    assert shows(text, "measure_clock arm <- vcgencmd", "1500398464 Hz")
+
+
+def test_it_lists_the_user_its_groups_and_the_devices_permissions(pi):
+    _, text = doctor()
+    who = host.identity()
+    assert shows(text, "user", f"{who.user} (uid {who.uid})")
+    assert shows(text, "groups", f"{', '.join(who.groups)}")
+    assert shows(text, "device", f"{pi.root}/dev/gpiochip0: -rw-r--r-- ")
+    assert f"{pi.root}/dev/vcio: missing" in text
+
+
+def test_settings_in_force_are_listed_with_secrets_hidden(pi, settings, monkeypatch):
+    settings.SECRET_KEY = "very-secret-value"
+    settings.ENDRPI_MQTT_PASSWORD = "hunter2"
+    settings.ENDRPI_MQTT_URL = "mqtt://endrpi:hunter2@broker.local:1883"
+    monkeypatch.setenv("ENDRPI_AUTH", "write")
+    settings.ENDRPI_AUTH = "write"
+    _, text = doctor()
+    assert "very-secret-value" not in text
+    assert "hunter2" not in text
+    assert shows(text, "SECRET_KEY", "(hidden)")
+    assert shows(text, "ENDRPI_MQTT_URL", "mqtt://endrpi:(hidden)@broker.local:1883")
+    assert shows(text, "*ENDRPI_AUTH", "write")
+    assert shows(text, "ENDRPI_TLS_CERT", "(not set)")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "shown"),
+    [
+        ("ENDRPI_SECRET_KEY", "abc", "(hidden)"),
+        ("ENDRPI_MQTT_PASSWORD", "abc", "(hidden)"),
+        ("ENDRPI_API_TOKEN", "abc", "(hidden)"),
+        ("ENDRPI_MQTT_URL", "mqtts://user:p4ss@host/x", "mqtts://user:(hidden)@host/x"),
+        ("ENDRPI_TLS_KEY", "/etc/endrpi/key.pem", "/etc/endrpi/key.pem"),
+        ("ENDRPI_HOST", "", "(not set)"),
+    ],
+)
+def test_a_setting_is_shown_without_its_secret(name, value, shown):
+    assert setting_shown(name, value) == shown
+
+
+def test_off_a_pi_gpio_is_simulated_and_that_is_a_problem(host_root, settings):
+    settings.ENDRPI_PORT = free_port()
+    status, text = doctor()
+    assert status == 1
+    assert shows(text, "pin factory", "mock (simulated)")
+    assert "  - GPIO is simulated: not a Raspberry Pi: pins are simulated." in text
+    assert "  - This is not a Raspberry Pi" in text
+
+
+def test_simulated_pins_asked_for_are_not_a_gpio_problem(host_root, settings):
+    settings.ENDRPI_GPIO = "mock"
+    _, text = doctor()
+    assert "ENDRPI_GPIO=mock asks for simulated pins" in text
+    assert "GPIO is simulated" not in text.split("Result:")[1]
+
+
+def test_a_gpio_chip_the_user_cannot_open_is_a_problem(pi, monkeypatch):
+    chip = pi.root / "dev/gpiochip0"
+    monkeypatch.setattr(
+        host,
+        "file_access",
+        lambda path, real=host.file_access: (
+            host.FileAccess(path=path, exists=True, owner="root", group="gpio", mode="crw-rw----")
+            if path == chip
+            else real(path)
+        ),
+    )
+    status, text = doctor()
+    assert status == 1
+    assert f"{chip} is not read-write for this user: add it to group gpio." in text
+
+
+def test_no_firmware_source_answering_is_a_problem(pi, vcgencmd):
+    vcgencmd.answer(fail=True)
+    status, text = doctor()
+    assert status == 1
+    assert shows(text, "get_throttled <- vcgencmd", "failed: ")
+    assert "  - No firmware source answered get_throttled (see Firmware above)." in text
+
+
+def test_a_busy_port_is_reported_but_may_be_endrpi_itself(pi, settings):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        settings.ENDRPI_PORT = taken.getsockname()[1]
+        status, text = doctor()
+    assert status == 0, text
+    assert f"{settings.ENDRPI_PORT} on 127.0.0.1: in use (by Endrpi, if it is running)" in text
+
+
+def test_an_unwritable_data_directory_is_a_problem(pi, settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "nowhere"
+    status, text = doctor()
+    assert status == 1
+    assert f"The data directory {tmp_path / 'nowhere'} is not writable" in text
+
+
+def test_the_tls_certificate_is_described(pi, settings, tmp_path):
+    files = make_tls_files(tmp_path / "tls")
+    settings.ENDRPI_TLS_CERT, settings.ENDRPI_TLS_KEY = files.cert, files.key
+    status, text = doctor()
+    assert status == 0, text
+    assert shows(text, "TLS", "CN=endrpi-test (localhost, 127.0.0.1), valid until ")
+    assert shows(text, "endpoint", "ssl:port=")
+
+
+def test_a_tls_key_that_does_not_match_is_a_problem_naming_the_setting(pi, settings, tmp_path):
+    files, other = make_tls_files(tmp_path / "a"), make_tls_files(tmp_path / "b")
+    settings.ENDRPI_TLS_CERT, settings.ENDRPI_TLS_KEY = files.cert, other.key
+    status, text = doctor()
+    assert status == 1
+    assert f"  - ENDRPI_TLS_KEY ({other.key}) is not the private key of the certificate" in text
+
+
+def test_an_expired_certificate_is_a_problem(pi, settings, tmp_path):
+    files = make_tls_files(tmp_path / "tls", days=-1)
+    settings.ENDRPI_TLS_CERT, settings.ENDRPI_TLS_KEY = files.cert, files.key
+    status, text = doctor()
+    assert status == 1
+    assert "The certificate in ENDRPI_TLS_CERT expired on" in text
+
+
+def test_a_check_that_breaks_is_reported_and_the_others_still_run(pi, monkeypatch):
+    def broken() -> host.Identity:
+        raise PermissionError("no passwd")
+
+    monkeypatch.setattr(host, "identity", broken)
+    status, text = doctor()
+    assert status == 1
+    assert "  - The access check failed: PermissionError: no passwd" in text
+    assert "Settings in force" in text
+    assert "Listening" in text
+
+
+def test_the_pin_factory_is_found_without_starting_a_pin_library(host_root, settings, monkeypatch):
+    # On a Pi with ENDRPI_GPIO=auto: gpiozero's first factory whose module imports; none is opened.
+    host_root.write("proc/device-tree/model", MODEL + "\0")
+    monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
+    monkeypatch.setattr(report, "_module_present", lambda module: module == "RPi.GPIO")
+    info = report.pin_factory_describe()
+    assert (info.factory, info.simulated) == ("rpigpio", False)
+    monkeypatch.setattr(report, "_module_present", lambda module: False)
+    assert report.pin_factory_describe().note == "no pin library (lgpio, RPi.GPIO, pigpio) imports"
+
+
+def test_a_data_directory_path_is_an_absolute_path(pi, settings):
+    assert Path(settings.DATA_DIR).is_absolute()
