@@ -6,18 +6,21 @@ with the real ``systemd-analyze verify`` (Debian's ``systemd`` package; CI insta
 
 from __future__ import annotations
 
+import os
 import pwd
 import re
 import shutil
 import subprocess
 import sys
+import time
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from endrpi_project.testing.live import ROOT
+from endrpi_project.testing.live import ROOT, free_port, stop_process
 
 SCRIPT = ROOT / "scripts" / "install-service"
 VENV = Path(sys.prefix)
@@ -54,6 +57,8 @@ class Run:
 def install(root: Path, *args: str, user: str | None = None) -> Run:
     """The script as a test runs it: below ``root``, for a user that does not exist, with this checkout's venv."""
     user = user or f"endrpi-t{uuid.uuid4().hex[:8]}"
+    if "--data-dir" not in args:
+        args = ("--data-dir", "/var/lib/endrpi-test", *args)
     command = [
         str(SCRIPT),
         "--root",
@@ -64,8 +69,6 @@ def install(root: Path, *args: str, user: str | None = None) -> Run:
         str(ROOT),
         "--venv",
         str(VENV),
-        "--data-dir",
-        "/var/lib/endrpi-test",
         *args,
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
@@ -237,3 +240,44 @@ def test_systemd_analyze_verify_accepts_the_generated_unit(tmp_path, port):
     )
     # verify exits 0 even for directives it ignores, but names each one: the output must be empty.
     assert (result.returncode, result.stdout + result.stderr) == (0, ""), run.unit
+
+
+@pytest.mark.slow
+def test_the_units_commands_with_its_settings_file_serve_the_dashboard(tmp_path, host_root):
+    """What systemd would do with the generated files: the settings file's variables, the working
+    directory, ExecStartPre then ExecStart; the server answers where the settings file says."""
+    data = tmp_path / "data"
+    data.mkdir()
+    port = free_port()
+    run = install(tmp_path, "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data))
+    unit = run.directives()
+    assert unit["WorkingDirectory"] == [str(data)]
+    environment = {
+        "PATH": os.environ["PATH"],
+        "ENDRPI_GPIO": "mock",
+        "ENDRPI_VCGENCMD": "/nonexistent",
+        "ENDRPI_HOST_ROOT": str(host_root.root),
+    }
+    environment.update(
+        line.partition("=")[::2] for line in run.env_file.splitlines() if line and not line.startswith("#")
+    )
+    environment.update(item.partition("=")[::2] for item in unit["Environment"][0].split())
+    assert environment["ENDRPI_DATA_DIR"] == str(data)
+    for command in unit["ExecStartPre"]:
+        subprocess.run(command.split(), cwd=data, env=environment, check=True, timeout=120)
+    with open(tmp_path / "journal", "wb") as journal:
+        server = subprocess.Popen(
+            unit["ExecStart"][0].split(), cwd=data, env=environment, stdout=journal, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while f"http://127.0.0.1:{port}/" not in (tmp_path / "journal").read_text():
+            assert server.poll() is None, (tmp_path / "journal").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "journal").read_text()
+            time.sleep(0.05)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/system/uptime", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        stop_process(server)
+    assert (data / "endrpi.sqlite3").exists()
+    assert (data / "secret_key").exists()
