@@ -7,8 +7,8 @@ doctor must always finish. Nothing here writes anything: the database is not ope
 may create files), and no pin library is started (lgpio creates its notification pipe in the working
 directory when it opens a chip).
 
-Two facts come from other apps through small interfaces defined here (:class:`FirmwareAnswer` and
-:class:`PinFactoryInfo`), filled in by :func:`firmware_answers` and :func:`pin_factory_describe`.
+Two facts come from the apps: what each firmware source said (:func:`firmware_sources_report`) and
+which pin factory and header chip the server uses (:func:`pin_factory_describe`).
 """
 
 from __future__ import annotations
@@ -68,67 +68,71 @@ class Report:
 
 
 # --- the interfaces to the apps -------------------------------------------------------------------
+# Interim: the system app's firmware_sources_report() and the pins app's pin_factory_describe() are
+# on their way to main with exactly these shapes; until they land, these stand-ins answer from what
+# the apps already offer, and the sections below only use the shapes.
 
 
 @dataclass(frozen=True)
-class FirmwareAttempt:
-    """One firmware source asked one question: its answer, or why it did not answer."""
+class FirmwareSourceSaid:
+    """What one firmware source said when asked."""
 
     source: str
-    answer: str | None = None
-    error: str | None = None
+    answered: bool
+    said: str  # the answer, or why it did not answer
 
 
 @dataclass(frozen=True)
-class FirmwareAnswer:
-    """One question (``get_throttled``, ``measure_clock arm``) and each source asked, in order."""
+class FirmwareQuestionReport:
+    """One question to the firmware: which source answered it, and what each source asked said."""
 
     question: str
-    attempts: list[FirmwareAttempt]
-
-    @property
-    def answered_by(self) -> str | None:
-        last = self.attempts[-1] if self.attempts else None
-        return last.source if last is not None and last.error is None else None
+    answered_by: str | None
+    said: tuple[FirmwareSourceSaid, ...]  # each source asked, in order, up to the one that answered
 
 
-def firmware_answers() -> list[FirmwareAnswer]:
+def firmware_sources_report() -> list[FirmwareQuestionReport]:
     """Ask each question of the firmware sources in the server's order, stopping where the server would."""
     firmware = get_firmware()
     questions: list[tuple[str, Callable[[FirmwareSource], str]]] = [
-        ("get_throttled", lambda source: f"0x{source.get_throttled():x}"),
+        ("get_throttled", lambda source: f"throttled=0x{source.get_throttled():x}"),
         ("measure_clock arm", lambda source: f"{source.measure_clock('arm')} Hz"),
         ("measure_clock core", lambda source: f"{source.measure_clock('core')} Hz"),
     ]
-    answers = []
+    reports = []
     for question, ask in questions:
-        attempts = []
+        said: list[FirmwareSourceSaid] = []
+        answered_by = None
         for source in firmware.sources:
             try:
-                attempts.append(FirmwareAttempt(source=source.name, answer=ask(source)))
-                break
+                said.append(FirmwareSourceSaid(source.name, answered=True, said=ask(source)))
             except FirmwareUnavailable as error:
-                attempts.append(FirmwareAttempt(source=source.name, error=f"unavailable: {error}"))
+                said.append(FirmwareSourceSaid(source.name, answered=False, said=str(error)))
+                continue
             except FirmwareError as error:  # there, but answered badly: the server stops here too
-                attempts.append(FirmwareAttempt(source=source.name, error=f"failed: {error}"))
+                said.append(FirmwareSourceSaid(source.name, answered=False, said=str(error)))
                 break
-        answers.append(FirmwareAnswer(question=question, attempts=attempts))
-    return answers
+            answered_by = source.name
+            break
+        reports.append(FirmwareQuestionReport(question=question, answered_by=answered_by, said=tuple(said)))
+    return reports
 
 
 @dataclass(frozen=True)
-class PinFactoryInfo:
-    """The pin library the server would use and the GPIO chip of the 40-pin header."""
+class GpioDescription:
+    """Which pin factory drives (or would drive) the pins, and the header's gpiochip."""
 
-    factory: str
+    mode: str  # ENDRPI_GPIO
+    factory: str  # "LGPIOFactory", "MockFactory"
     simulated: bool
-    chip_label: str | None = None
-    chip_path: Path | None = None
-    note: str | None = None
+    in_use: bool  # this process has chosen it; otherwise it is what a server here would choose
+    chip_label: str | None
+    chip_path: str | None
+    problem: str | None  # why real GPIO would not be driven, on a Raspberry Pi
 
 
 # gpiozero's own order (gpiozero/devices.py, Device._default_pin_factory), by the module each needs.
-_FACTORY_MODULES = {"lgpio": "lgpio", "rpigpio": "RPi.GPIO", "pigpio": "pigpio", "native": None}
+_FACTORY_MODULES = {"LGPIOFactory": "lgpio", "RPiGPIOFactory": "RPi.GPIO", "PiGPIOFactory": "pigpio"}
 
 
 def _module_present(module: str) -> bool:
@@ -138,19 +142,17 @@ def _module_present(module: str) -> bool:
         return False
 
 
-def pin_factory_describe() -> PinFactoryInfo:
-    """Which factory the server would start, found without starting it (the header chip is not known here)."""
+def pin_factory_describe() -> GpioDescription:
+    """Which factory a server here would start, found without starting it (the header chip is not known)."""
     mode = settings.ENDRPI_GPIO
-    if mode == "mock":
-        return PinFactoryInfo(factory="mock", simulated=True, note="ENDRPI_GPIO=mock asks for simulated pins")
-    if not is_raspberry_pi():
-        return PinFactoryInfo(factory="mock", simulated=True, note="not a Raspberry Pi: pins are simulated")
-    chosen = os.environ.get("GPIOZERO_PIN_FACTORY")
-    if chosen is None:
-        chosen = next((name for name, module in _FACTORY_MODULES.items() if module and _module_present(module)), None)
-    if chosen is None:
-        return PinFactoryInfo(factory="none", simulated=True, note="no pin library (lgpio, RPi.GPIO, pigpio) imports")
-    return PinFactoryInfo(factory=chosen, simulated=False)
+    pi = is_raspberry_pi()
+    if mode == "mock" or not (pi or mode == "real"):
+        return GpioDescription(mode, "MockFactory", True, False, None, None, None)
+    factory = next((name for name, module in _FACTORY_MODULES.items() if _module_present(module)), None)
+    if factory is None:
+        problem = "no pin library (lgpio, RPi.GPIO, pigpio) is installed"
+        return GpioDescription(mode, "MockFactory", True, False, None, None, problem)
+    return GpioDescription(mode, factory, False, False, None, None, None)
 
 
 # --- the sections ---------------------------------------------------------------------------------
@@ -190,28 +192,25 @@ def _gpio(report: Report) -> None:
     section = Section("GPIO")
     report.sections.append(section)
     info = pin_factory_describe()
-    section.add("ENDRPI_GPIO", settings.ENDRPI_GPIO)
-    section.add("pin factory", info.factory + (" (simulated)" if info.simulated else ""))
-    if info.note:
-        section.add("note", info.note)
-    if info.chip_label or info.chip_path:
-        section.add("header chip", f"{info.chip_label or 'unknown label'} at {info.chip_path or 'unknown path'}")
-    else:
-        section.add("header chip", "unknown")
-    if info.simulated and settings.ENDRPI_GPIO != "mock":
-        report.problems.append(f"GPIO is simulated: {info.note}.")
+    section.add("ENDRPI_GPIO", info.mode)
+    chosen = "in use by this process" if info.in_use else "what the server would start here"
+    section.add("pin factory", f"{info.factory}{' (simulated)' if info.simulated else ''}, {chosen}")
+    section.add("header chip", f"{info.chip_label or 'unknown'} at {info.chip_path or 'unknown path'}")
+    if info.problem:
+        section.add("problem", info.problem)
+        report.problems.append(f"GPIO: {info.problem}.")
+    elif info.simulated and info.mode != "mock":
+        report.problems.append("GPIO is simulated: this is not a Raspberry Pi (ENDRPI_GPIO=mock to mean it).")
     chips = host.devices("dev/gpiochip*")
     for chip in chips:
         section.add("device", chip.describe())
-    if not info.simulated:
-        if not chips:
-            report.problems.append("No /dev/gpiochip* device: the kernel's GPIO character device is missing.")
-        elif info.chip_path is not None:
-            header = next((chip for chip in chips if chip.path == info.chip_path), None)
-            if header is None or not (header.readable and header.writable):
-                report.problems.append(f"{info.chip_path} is not read-write for this user: add it to group gpio.")
-        elif not any(chip.readable and chip.writable for chip in chips):
-            report.problems.append("No /dev/gpiochip* is read-write for this user: add it to group gpio.")
+    if info.simulated:
+        return
+    header = next((chip for chip in chips if str(chip.path) == info.chip_path), None)
+    if info.chip_path is not None and (header is None or not (header.readable and header.writable)):
+        report.problems.append(f"{info.chip_path} is not read-write for this user: add it to group gpio.")
+    elif info.chip_path is None and not any(chip.readable and chip.writable for chip in chips):
+        report.problems.append("No /dev/gpiochip* is read-write for this user: add it to group gpio.")
 
 
 def _firmware(report: Report) -> None:
@@ -219,10 +218,9 @@ def _firmware(report: Report) -> None:
     report.sections.append(section)
     for device in ("dev/vcio_gencmd", "dev/vcio"):
         section.add("device", host.host_file(device).describe())
-    for answer in firmware_answers():
-        for attempt in answer.attempts:
-            said = attempt.answer if attempt.error is None else attempt.error
-            section.add(f"{answer.question} <- {attempt.source}", said)
+    for answer in firmware_sources_report():
+        for said in answer.said:
+            section.add(f"{answer.question} <- {said.source}", said.said if said.answered else f"no: {said.said}")
         if answer.answered_by is None:
             report.problems.append(f"No firmware source answered {answer.question} (see Firmware above).")
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from endrpi_project.doctor import host, report
-from endrpi_project.doctor.report import PinFactoryInfo, setting_shown
+from endrpi_project.doctor.report import GpioDescription, setting_shown
 from endrpi_project.testing.live import free_port
 from tests.service.conftest import make_tls_files
 
@@ -41,7 +41,7 @@ def pi(host_root, settings, tmp_path, monkeypatch):
     monkeypatch.setattr(
         report,
         "pin_factory_describe",
-        lambda: PinFactoryInfo(factory="lgpio", simulated=False, chip_label="pinctrl-bcm2711", chip_path=chip),
+        lambda: GpioDescription("auto", "LGPIOFactory", False, False, "pinctrl-bcm2711", str(chip), None),
     )
     settings.DATA_DIR = tmp_path / "data"
     settings.DATA_DIR.mkdir()
@@ -56,7 +56,7 @@ def test_on_a_working_pi_it_reports_everything_and_exits_0(pi, settings):
     assert shows(text, "model", f"{MODEL}")
     assert shows(text, "OS", "Debian GNU/Linux 12 (bookworm)")
     assert shows(text, "kernel", "Linux ")
-    assert shows(text, "pin factory", "lgpio\n")
+    assert shows(text, "pin factory", "LGPIOFactory, what the server would start here\n")
     assert shows(text, "header chip", f"pinctrl-bcm2711 at {pi.root}/dev/gpiochip0")
     assert shows(text, "port", f"{settings.ENDRPI_PORT} on 127.0.0.1: free")
     assert shows(text, "temperature", "48.312 °C")
@@ -65,10 +65,10 @@ def test_on_a_working_pi_it_reports_everything_and_exits_0(pi, settings):
 
 def test_it_says_which_firmware_source_answered_and_what_each_earlier_one_said(pi):
     _, text = doctor()
-    assert shows(text, "get_throttled <- vcio_gencmd", "unavailable: ")
-    assert shows(text, "get_throttled <- vcio", "unavailable: ")
-    assert shows(text, "get_throttled <- sysfs", "unavailable: no get_throttled file in sysfs")
-    assert shows(text, "get_throttled <- vcgencmd", "0x50005")
+    assert shows(text, "get_throttled <- vcio_gencmd", "no: ")
+    assert shows(text, "get_throttled <- vcio", "no: ")
+    assert shows(text, "get_throttled <- sysfs", "no: no get_throttled file in sysfs")
+    assert shows(text, "get_throttled <- vcgencmd", "throttled=0x50005")
     assert shows(text, "measure_clock arm <- vcgencmd", "1500398464 Hz")
 
 
@@ -115,16 +115,16 @@ def test_off_a_pi_gpio_is_simulated_and_that_is_a_problem(host_root, settings):
     settings.ENDRPI_PORT = free_port()
     status, text = doctor()
     assert status == 1
-    assert shows(text, "pin factory", "mock (simulated)")
-    assert "  - GPIO is simulated: not a Raspberry Pi: pins are simulated." in text
+    assert shows(text, "pin factory", "MockFactory (simulated), what the server would start here")
+    assert "  - GPIO is simulated: this is not a Raspberry Pi (ENDRPI_GPIO=mock to mean it)." in text
     assert "  - This is not a Raspberry Pi" in text
 
 
 def test_simulated_pins_asked_for_are_not_a_gpio_problem(host_root, settings):
     settings.ENDRPI_GPIO = "mock"
     _, text = doctor()
-    assert "ENDRPI_GPIO=mock asks for simulated pins" in text
-    assert "GPIO is simulated" not in text.split("Result:")[1]
+    assert shows(text, "ENDRPI_GPIO", "mock")
+    assert "GPIO" not in text.split("Result:")[1]
 
 
 def test_a_gpio_chip_the_user_cannot_open_is_a_problem(pi, monkeypatch):
@@ -147,7 +147,8 @@ def test_no_firmware_source_answering_is_a_problem(pi, vcgencmd):
     vcgencmd.answer(fail=True)
     status, text = doctor()
     assert status == 1
-    assert shows(text, "get_throttled <- vcgencmd", "failed: ")
+    assert shows(text, "get_throttled <- vcgencmd", "no: ")
+    assert "get_throttled failed: VCHI initialization failed" in text
     assert "  - No firmware source answered get_throttled (see Firmware above)." in text
 
 
@@ -208,12 +209,11 @@ def test_a_check_that_breaks_is_reported_and_the_others_still_run(pi, monkeypatc
 def test_the_pin_factory_is_found_without_starting_a_pin_library(host_root, settings, monkeypatch):
     # On a Pi with ENDRPI_GPIO=auto: gpiozero's first factory whose module imports; none is opened.
     host_root.write("proc/device-tree/model", MODEL + "\0")
-    monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
     monkeypatch.setattr(report, "_module_present", lambda module: module == "RPi.GPIO")
     info = report.pin_factory_describe()
-    assert (info.factory, info.simulated) == ("rpigpio", False)
+    assert (info.factory, info.simulated, info.in_use) == ("RPiGPIOFactory", False, False)
     monkeypatch.setattr(report, "_module_present", lambda module: False)
-    assert report.pin_factory_describe().note == "no pin library (lgpio, RPi.GPIO, pigpio) imports"
+    assert report.pin_factory_describe().problem == "no pin library (lgpio, RPi.GPIO, pigpio) is installed"
 
 
 def test_a_data_directory_path_is_an_absolute_path(pi, settings):
