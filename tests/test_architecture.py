@@ -30,6 +30,7 @@ LAYERS = {
     "endrpi_project.history": 5,
     "endrpi_project.metrics": 5,
     "endrpi_project.mqtt": 5,
+    "endrpi_project.doctor": 5,
     "endrpi_project.testing": 5,
     "endrpi_project": 6,
 }
