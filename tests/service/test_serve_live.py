@@ -3,16 +3,20 @@ and the dashboard's addresses printed once it listens."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
+import re
 import ssl
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import websockets.sync.client
+from websockets.typing import Origin
 
 from endrpi_project.testing.live import LiveServer, live_server
 from tests.conftest import FIXTURES, HostTree
@@ -83,7 +87,7 @@ def test_a_pin_update_over_https_is_answered(https_server, tls):
 
 def test_websocket_clients_use_wss_on_the_same_port(https_server, tls):
     assert https_server.ws_url.startswith("wss://")
-    with websockets.sync.client.connect(https_server.ws_url, ssl=trusting(tls)) as ws:
+    with websockets.sync.client.connect(https_server.ws_url, ssl=trusting(tls), proxy=None) as ws:
         ws.send(json.dumps({"action": "READ_MEMORY", "id": 7}))
         reply = json.loads(ws.recv(timeout=5))
         assert (reply["id"], reply["success"]) == (7, True)
@@ -108,3 +112,33 @@ def test_plain_http_prints_every_address_it_listens_on(tmp_path):
         assert f"The dashboard:\n  http://127.0.0.1:{server.port}/\n" in log
         with urllib.request.urlopen(f"{server.http_url}/system/uptime", timeout=5) as response:
             assert json.loads(response.read())["seconds"] == 1234.4
+
+
+def test_a_page_served_over_https_may_open_its_wss_socket(https_server, tls):
+    origin = Origin(f"https://127.0.0.1:{https_server.port}")
+    with websockets.sync.client.connect(https_server.ws_url, ssl=trusting(tls), origin=origin, proxy=None) as ws:
+        ws.send(json.dumps({"action": "READ_UPTIME"}))
+        assert json.loads(ws.recv(timeout=5))["data"]["seconds"] == 1234.4
+
+
+def test_django_sees_https_so_the_admin_login_form_passes_csrf(https_server, tls):
+    """Over TLS the request is secure to Django: the admin's CSRF check compares Origin with https://."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=trusting(tls)), urllib.request.HTTPCookieProcessor(jar)
+    )
+    login = f"{https_server.http_url}/admin/login/"
+    with opener.open(login, timeout=5) as response:
+        page = response.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token is not None
+    assert any(cookie.name == "csrftoken" for cookie in jar)
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token.group(1), "username": "nobody", "password": "wrong", "next": "/admin/"}
+    ).encode()
+    request = urllib.request.Request(
+        login, data=form, headers={"Origin": f"https://127.0.0.1:{https_server.port}", "Referer": login}
+    )
+    with opener.open(request, timeout=5) as response:
+        assert response.status == 200  # the form again, with its error: not a 403 from the CSRF check
+        assert "Please enter the correct username and password" in response.read().decode()
