@@ -281,3 +281,104 @@ def test_the_units_commands_with_its_settings_file_serve_the_dashboard(tmp_path,
         stop_process(server)
     assert (data / "endrpi.sqlite3").exists()
     assert (data / "secret_key").exists()
+
+
+@dataclass
+class Shims:
+    """The privileged commands the script runs, replaced by scripts that log their arguments."""
+
+    path: Path
+    log: Path
+
+    def calls(self) -> list[str]:
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
+
+@pytest.fixture
+def shims(tmp_path) -> Shims:
+    directory, log = tmp_path / "shims", tmp_path / "calls.log"
+    directory.mkdir()
+    for command in ("useradd", "usermod", "userdel", "systemctl", "runuser", "chown"):
+        script = directory / command
+        script.write_text(f'#!/bin/sh\necho "{command} $*" >> "{log}"\n')
+        script.chmod(0o755)
+    # install -o/-g would need the user to exist; other uses (install -d) run the real install.
+    (directory / "install").write_text(
+        f'#!/bin/sh\ncase " $* " in *" -o "*) echo "install $*" >> "{log}" ;; *) exec /usr/bin/install "$@" ;; esac\n'
+    )
+    (directory / "id").write_text('#!/bin/sh\n[ "$1" = -u ] && echo 0 || exec /usr/bin/id "$@"\n')
+    for name in ("install", "id"):
+        (directory / name).chmod(0o755)
+    return Shims(directory, log)
+
+
+def fake_venv(directory: Path, log: Path) -> Path:
+    """A virtual environment already up to date: its python only logs what it is asked to run."""
+    (directory / "bin").mkdir(parents=True)
+    (directory / "bin/activate").write_text("")
+    (directory / "bin/python").write_text(f'#!/bin/sh\necho "python $*" >> "{log}"\n')
+    (directory / "bin/python").chmod(0o755)
+    (directory / ".installed-base.txt").touch()
+    return directory
+
+
+def install_for_real(tmp_path: Path, shims: Shims, *args: str) -> subprocess.CompletedProcess[str]:
+    app = tmp_path / "app"
+    command = [
+        str(SCRIPT),
+        "--user",
+        "endrpi-treal",
+        "--app-dir",
+        str(app),
+        "--data-dir",
+        "/var/lib/endrpi-test",
+        "--env-file",
+        str(tmp_path / "etc/endrpi.env"),
+        "--unit-dir",
+        str(tmp_path / "units"),
+        *args,
+    ]
+    environment = {**os.environ, "PATH": f"{shims.path}:{os.environ['PATH']}"}
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, env=environment)
+
+
+def test_a_real_run_copies_the_code_writes_the_files_and_starts_the_service(tmp_path, shims):
+    """Not a dry run: only useradd, systemctl and the like are stand-ins (a shell function once shadowed
+    ``install`` here, so ``run install -d ...`` called the script's own install step again, forever)."""
+    app = tmp_path / "app"
+    fake_venv(app / "venv", shims.log)
+    (app / "stale.py").parent.mkdir(exist_ok=True)
+    (app / "stale.py").write_text("left from an older version")
+    result = install_for_real(tmp_path, shims)
+    assert result.returncode == 0, result.stderr
+    for copied in ("manage.py", "endrpi_project/doctor/listening.py", "scripts/endrpi.service.in", "README.md"):
+        assert (app / copied).is_file(), copied
+    for left_out in ("tests", ".git", ".venv", "var", "bench", "stale.py"):
+        assert not (app / left_out).exists(), left_out
+    assert (app / "venv/bin/python").exists(), "the virtual environment survives an upgrade"
+    calls = shims.calls()
+    assert calls[0].startswith("useradd --system")
+    assert f"python -m compileall -q {app}/manage.py {app}/endrpi_project {app}/system {app}/pins" in calls
+    assert any(
+        call.startswith("runuser -u endrpi-treal --") and call.endswith("collectstatic --noinput -v 0")
+        for call in calls
+    )
+    assert calls[-3:] == [
+        "systemctl daemon-reload",
+        "systemctl enable endrpi.service",
+        "systemctl restart endrpi.service",
+    ]
+    unit = (tmp_path / "units/endrpi.service").read_text()
+    assert f"ExecStart={app}/venv/bin/python {app}/manage.py endrpi_serve" in unit
+    assert "ENDRPI_PORT=5000" in (tmp_path / "etc/endrpi.env").read_text()
+
+
+def test_a_real_uninstall_removes_the_unit_and_the_code(tmp_path, shims):
+    fake_venv(tmp_path / "app/venv", shims.log)
+    assert install_for_real(tmp_path, shims).returncode == 0
+    result = install_for_real(tmp_path, shims, "--uninstall")
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "units/endrpi.service").exists()
+    assert not (tmp_path / "app").exists()
+    assert (tmp_path / "etc/endrpi.env").exists()
+    assert "systemctl disable --now endrpi.service" in shims.calls()
