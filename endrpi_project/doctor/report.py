@@ -13,7 +13,6 @@ which pin factory and header chip the server uses (:func:`pin_factory_describe`)
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import platform
 import re
@@ -29,7 +28,7 @@ from django.core import checks
 from endrpi_project.api.errors import ReadingFailed
 from endrpi_project.doctor import host
 from endrpi_project.doctor.listening import TlsError, listening_endpoint, listening_from_settings, tls_files_check
-from pins.hardware import is_raspberry_pi
+from pins.services import pin_factory_describe
 from system import services as system_services
 from system.hardware.firmware import FirmwareError, FirmwareSource, FirmwareUnavailable, get_firmware
 
@@ -67,10 +66,9 @@ class Report:
         return "\n".join(out)
 
 
-# --- the interfaces to the apps -------------------------------------------------------------------
-# Interim: the system app's firmware_sources_report() and the pins app's pin_factory_describe() are
-# on their way to main with exactly these shapes; until they land, these stand-ins answer from what
-# the apps already offer, and the sections below only use the shapes.
+# --- the firmware's sources -----------------------------------------------------------------------
+# Interim: the system app's firmware_sources_report() is on its way to main with exactly this shape;
+# until it lands, this stand-in answers from the sources the firmware client already exposes.
 
 
 @dataclass(frozen=True)
@@ -116,43 +114,6 @@ def firmware_sources_report() -> list[FirmwareQuestionReport]:
             break
         reports.append(FirmwareQuestionReport(question=question, answered_by=answered_by, said=tuple(said)))
     return reports
-
-
-@dataclass(frozen=True)
-class GpioDescription:
-    """Which pin factory drives (or would drive) the pins, and the header's gpiochip."""
-
-    mode: str  # ENDRPI_GPIO
-    factory: str  # "LGPIOFactory", "MockFactory"
-    simulated: bool
-    in_use: bool  # this process has chosen it; otherwise it is what a server here would choose
-    chip_label: str | None
-    chip_path: str | None
-    problem: str | None  # why real GPIO would not be driven, on a Raspberry Pi
-
-
-# gpiozero's own order (gpiozero/devices.py, Device._default_pin_factory), by the module each needs.
-_FACTORY_MODULES = {"LGPIOFactory": "lgpio", "RPiGPIOFactory": "RPi.GPIO", "PiGPIOFactory": "pigpio"}
-
-
-def _module_present(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def pin_factory_describe() -> GpioDescription:
-    """Which factory a server here would start, found without starting it (the header chip is not known)."""
-    mode = settings.ENDRPI_GPIO
-    pi = is_raspberry_pi()
-    if mode == "mock" or not (pi or mode == "real"):
-        return GpioDescription(mode, "MockFactory", True, False, None, None, None)
-    factory = next((name for name, module in _FACTORY_MODULES.items() if _module_present(module)), None)
-    if factory is None:
-        problem = "no pin library (lgpio, RPi.GPIO, pigpio) is installed"
-        return GpioDescription(mode, "MockFactory", True, False, None, None, problem)
-    return GpioDescription(mode, factory, False, False, None, None, None)
 
 
 # --- the sections ---------------------------------------------------------------------------------

@@ -5,14 +5,19 @@ from __future__ import annotations
 import io
 import re
 import socket
+import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 
-from endrpi_project.doctor import host, report
-from endrpi_project.doctor.report import GpioDescription, setting_shown
+from endrpi_project.doctor import host
+from endrpi_project.doctor.report import setting_shown
 from endrpi_project.testing.live import free_port
+from pins import hardware as pin_hardware
+from tests.pins.fakes import FakeChip, FakeDevices, fake_lgpio
 from tests.service.conftest import make_tls_files
 
 MODEL = "Raspberry Pi 4 Model B Rev 1.4"
@@ -32,22 +37,36 @@ def doctor() -> tuple[int, str]:
     return 0, out.getvalue()
 
 
+@dataclass
+class Pi:
+    root: Path
+    lgpio: Any  # the fake lgpio module, which records every call
+
+
+@pytest.fixture(autouse=True)
+def no_gpio(gpio):
+    """As in the doctor's own process, no GPIO has been created (the test's mock pins are put back after)."""
+    previous = pin_hardware.install_gpio(None)
+    yield
+    pin_hardware.install_gpio(previous)
+
+
 @pytest.fixture
-def pi(host_root, settings, tmp_path, monkeypatch):
-    """The fixture tree as a Raspberry Pi 4 with Raspberry Pi OS, a GPIO chip, and a writable data directory."""
+def pi(host_root, settings, tmp_path, monkeypatch) -> Pi:
+    """The fixture tree as a Raspberry Pi 4 with Raspberry Pi OS, lgpio and the header's GPIO chip, and a
+    writable data directory (the chip and lgpio are the pins tests' fakes of the kernel and lgpio)."""
     host_root.write("proc/device-tree/model", MODEL + "\0")
     host_root.write("etc/os-release", 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n')
-    chip = host_root.write("dev/gpiochip0", "")
-    monkeypatch.setattr(
-        report,
-        "pin_factory_describe",
-        lambda: GpioDescription("auto", "LGPIOFactory", False, False, "pinctrl-bcm2711", str(chip), None),
-    )
+    path = host_root.write("dev/gpiochip0", "")
+    chip = FakeChip(path=path, name="gpiochip0", label="pinctrl-bcm2711")
+    lgpio = fake_lgpio(chip)
+    monkeypatch.setitem(sys.modules, "lgpio", lgpio)
+    monkeypatch.setattr(pin_hardware, "GpioChipDevice", lambda: FakeDevices(chip))
     settings.DATA_DIR = tmp_path / "data"
     settings.DATA_DIR.mkdir()
     settings.ENDRPI_HOST = "127.0.0.1"
     settings.ENDRPI_PORT = free_port()
-    return host_root
+    return Pi(root=host_root.root, lgpio=lgpio)
 
 
 def test_on_a_working_pi_it_reports_everything_and_exits_0(pi, settings):
@@ -116,6 +135,7 @@ def test_off_a_pi_gpio_is_simulated_and_that_is_a_problem(host_root, settings):
     status, text = doctor()
     assert status == 1
     assert shows(text, "pin factory", "MockFactory (simulated), what the server would start here")
+    assert shows(text, "header chip", "unknown at unknown path")
     assert "  - GPIO is simulated: this is not a Raspberry Pi (ENDRPI_GPIO=mock to mean it)." in text
     assert "  - This is not a Raspberry Pi" in text
 
@@ -206,15 +226,7 @@ def test_a_check_that_breaks_is_reported_and_the_others_still_run(pi, monkeypatc
     assert "Listening" in text
 
 
-def test_the_pin_factory_is_found_without_starting_a_pin_library(host_root, settings, monkeypatch):
-    # On a Pi with ENDRPI_GPIO=auto: gpiozero's first factory whose module imports; none is opened.
-    host_root.write("proc/device-tree/model", MODEL + "\0")
-    monkeypatch.setattr(report, "_module_present", lambda module: module == "RPi.GPIO")
-    info = report.pin_factory_describe()
-    assert (info.factory, info.simulated, info.in_use) == ("RPiGPIOFactory", False, False)
-    monkeypatch.setattr(report, "_module_present", lambda module: False)
-    assert report.pin_factory_describe().problem == "no pin library (lgpio, RPi.GPIO, pigpio) is installed"
-
-
-def test_a_data_directory_path_is_an_absolute_path(pi, settings):
-    assert Path(settings.DATA_DIR).is_absolute()
+def test_it_starts_no_pin_library(pi):
+    doctor()
+    assert pi.lgpio.calls == [], "nothing opened through lgpio, nothing claimed"
+    assert pin_hardware.install_gpio(None) is None, "no GPIO was created"
