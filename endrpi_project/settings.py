@@ -9,8 +9,6 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
-
 from endrpi_project.env import (
     SettingError,
     env_bool,
@@ -310,9 +308,7 @@ ENDRPI_MQTT_DISCOVERY_PREFIX = env_str("ENDRPI_MQTT_DISCOVERY_PREFIX", "homeassi
 ENDRPI_MQTT_DASHBOARD_URL = env_url("ENDRPI_MQTT_DASHBOARD_URL", "", schemes=["http", "https"])
 
 # --- Endrpi serving (scripts/serve, the systemd service; see endrpi_project.doctor) ---------------
-
-# Where scripts/serve and the service listen (ENDRPI_HOST above is the address; empty means 0.0.0.0).
-ENDRPI_PORT = env_int("ENDRPI_PORT", 5000, minimum=1, maximum=65535)
+# They listen on ENDRPI_HOST (empty: 0.0.0.0) and ENDRPI_PORT, above.
 
 
 def _tls_files() -> tuple[Path, Path] | None:
@@ -323,7 +319,7 @@ def _tls_files() -> tuple[Path, Path] | None:
         return Path(cert).expanduser(), Path(key).expanduser()
     if cert or key:
         given, missing = ("ENDRPI_TLS_CERT", "ENDRPI_TLS_KEY") if cert else ("ENDRPI_TLS_KEY", "ENDRPI_TLS_CERT")
-        raise ImproperlyConfigured(
+        raise SettingError(
             f"{given} is set but {missing} is not: HTTPS needs both (a PEM certificate and its private key), "
             "plain HTTP neither"
         )

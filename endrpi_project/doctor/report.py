@@ -30,7 +30,7 @@ from endrpi_project.doctor import host
 from endrpi_project.doctor.listening import TlsError, listening_endpoint, listening_from_settings, tls_files_check
 from pins.services import pin_factory_describe
 from system import services as system_services
-from system.hardware.firmware import FirmwareError, FirmwareSource, FirmwareUnavailable, get_firmware
+from system.services import firmware_sources_report
 
 
 @dataclass
@@ -64,56 +64,6 @@ class Report:
             out.append(f"Result: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}:")
             out.extend(f"  - {problem}" for problem in self.problems)
         return "\n".join(out)
-
-
-# --- the firmware's sources -----------------------------------------------------------------------
-# Interim: the system app's firmware_sources_report() is on its way to main with exactly this shape;
-# until it lands, this stand-in answers from the sources the firmware client already exposes.
-
-
-@dataclass(frozen=True)
-class FirmwareSourceSaid:
-    """What one firmware source said when asked."""
-
-    source: str
-    answered: bool
-    said: str  # the answer, or why it did not answer
-
-
-@dataclass(frozen=True)
-class FirmwareQuestionReport:
-    """One question to the firmware: which source answered it, and what each source asked said."""
-
-    question: str
-    answered_by: str | None
-    said: tuple[FirmwareSourceSaid, ...]  # each source asked, in order, up to the one that answered
-
-
-def firmware_sources_report() -> list[FirmwareQuestionReport]:
-    """Ask each question of the firmware sources in the server's order, stopping where the server would."""
-    firmware = get_firmware()
-    questions: list[tuple[str, Callable[[FirmwareSource], str]]] = [
-        ("get_throttled", lambda source: f"throttled=0x{source.get_throttled():x}"),
-        ("measure_clock arm", lambda source: f"{source.measure_clock('arm')} Hz"),
-        ("measure_clock core", lambda source: f"{source.measure_clock('core')} Hz"),
-    ]
-    reports = []
-    for question, ask in questions:
-        said: list[FirmwareSourceSaid] = []
-        answered_by = None
-        for source in firmware.sources:
-            try:
-                said.append(FirmwareSourceSaid(source.name, answered=True, said=ask(source)))
-            except FirmwareUnavailable as error:
-                said.append(FirmwareSourceSaid(source.name, answered=False, said=str(error)))
-                continue
-            except FirmwareError as error:  # there, but answered badly: the server stops here too
-                said.append(FirmwareSourceSaid(source.name, answered=False, said=str(error)))
-                break
-            answered_by = source.name
-            break
-        reports.append(FirmwareQuestionReport(question=question, answered_by=answered_by, said=tuple(said)))
-    return reports
 
 
 # --- the sections ---------------------------------------------------------------------------------
@@ -274,7 +224,6 @@ def _settings(report: Report) -> None:
     shown = {
         "DATA_DIR": settings.DATA_DIR,
         "DATABASE": settings.DATABASES["default"]["NAME"],
-        "ALLOWED_HOSTS": ",".join(settings.ALLOWED_HOSTS),
         "DEBUG": settings.DEBUG,
         "SECRET_KEY": settings.SECRET_KEY,
     }
@@ -283,7 +232,6 @@ def _settings(report: Report) -> None:
     environment_names = {
         "DATA_DIR": "ENDRPI_DATA_DIR",
         "DATABASE": "ENDRPI_DATABASE_PATH",
-        "ALLOWED_HOSTS": "ENDRPI_ALLOWED_HOSTS",
         "DEBUG": "ENDRPI_DEBUG",
         "SECRET_KEY": "ENDRPI_SECRET_KEY",
     }

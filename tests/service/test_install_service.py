@@ -10,6 +10,7 @@ import os
 import pwd
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -109,7 +110,10 @@ def test_the_unit_runs_the_serve_command_as_the_user_with_the_hardening_asked_fo
     unit = run.directives()
     assert unit["User"][0].startswith("endrpi-t")
     assert unit["ExecStart"] == [f"{VENV}/bin/python {ROOT}/manage.py endrpi_serve"]
-    assert unit["ExecStartPre"] == [f"{VENV}/bin/python {ROOT}/manage.py migrate --noinput -v 0"]
+    assert unit["ExecStartPre"] == [
+        f"{VENV}/bin/python {ROOT}/manage.py migrate --noinput -v 0",
+        f"{VENV}/bin/python -m endrpi_project.env",
+    ]
     assert unit["Restart"] == ["on-failure"]
     assert unit["EnvironmentFile"] == ["/etc/endrpi/endrpi.env"]
     # lgpio makes its notification pipe in the working directory: the data directory, writable.
@@ -382,3 +386,22 @@ def test_a_real_uninstall_removes_the_unit_and_the_code(tmp_path, shims):
     assert not (tmp_path / "app").exists()
     assert (tmp_path / "etc/endrpi.env").exists()
     assert "systemctl disable --now endrpi.service" in shims.calls()
+
+
+def test_the_service_refuses_a_busy_port_in_one_line_naming_the_setting(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = install(tmp_path, "--host", "127.0.0.1", "--port", str(port))
+        unit = run.directives()
+        environment = {"PATH": os.environ["PATH"]}
+        environment.update(line.partition("=")[::2] for line in run.env_file.splitlines() if not line.startswith("#"))
+        environment.update(item.partition("=")[::2] for item in unit["Environment"][0].split())
+        check = unit["ExecStartPre"][1].split()
+        result = subprocess.run(check, cwd=tmp_path, env=environment, capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        == f"ENDRPI_PORT must be a free port from 1 to 65535; {port} is in use on 127.0.0.1 (another server?)"
+    )
