@@ -147,7 +147,10 @@ def serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
 def test_one_tls_setting_without_the_other_stops_start_up_naming_both(tmp_path, tls_files, given, missing):
     result = serve(tmp_path, **{given: str(tls_files.cert)})
     assert result.returncode != 0
-    assert f"{given} is set but {missing} is not" in result.stderr
+    assert result.stderr.strip() == (
+        f"{given} is set but {missing} is not: HTTPS needs both (a PEM certificate and its private key), "
+        "plain HTTP neither"
+    )
 
 
 def test_bad_tls_files_stop_start_up_before_listening(tmp_path, tls_files):
