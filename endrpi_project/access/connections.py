@@ -33,8 +33,10 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from twisted.internet.interfaces import ISSLTransport
 from twisted.internet.protocol import Protocol
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
+from zope.interface import noLongerProvides  # type: ignore[import-untyped]
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +127,24 @@ class GuardedConnection(ProtocolWrapper):
     @property
     def upgraded(self) -> bool:
         return self.wrappedProtocol is not self.http
+
+    @property
+    def wrappedProtocol(self) -> Any:
+        return self._wrapped_protocol
+
+    @wrappedProtocol.setter
+    def wrappedProtocol(self, protocol: Any) -> None:
+        """daphne hands an upgraded connection to its WebSocket protocol by setting this (http_protocol.py).
+
+        Over TLS this wrapper provides ``ISSLTransport`` (``ProtocolWrapper.makeConnection`` copies the
+        TLS transport's interfaces) without being Twisted's ``TLSMemoryBIOProtocol``, and autobahn's
+        ``create_transport_details`` then raises for every ``wss://`` handshake (its TLS channel id needs
+        the real TLS protocol). HTTP keeps the interface (``isSecure``: Django sees https); the WebSocket,
+        whose ASGI scope has no scheme, is handed a plain transport.
+        """
+        self._wrapped_protocol = protocol
+        if protocol is not getattr(self, "http", protocol) and ISSLTransport.providedBy(self):
+            noLongerProvides(self, ISSLTransport)
 
     # --- The request-head deadline ----------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from endrpi_project.http.server import RESERVED_FILES
 from endrpi_project.testing.live import ROOT, free_port, stop_process
 
 SCRIPT = ROOT / "scripts" / "install-service"
@@ -143,8 +144,8 @@ def test_the_unit_leaves_the_gpio_and_firmware_devices_reachable(tmp_path):
 
 def test_the_open_file_limit_holds_the_connection_cap(tmp_path, settings):
     limit = int(install(tmp_path).directives()["LimitNOFILE"][0])
-    cap = getattr(settings, "ENDRPI_MAX_CONNECTIONS", 1024)
-    assert limit >= cap + 64
+    assert settings.ENDRPI_MAX_CONNECTIONS == 1024
+    assert limit == 8192 >= settings.ENDRPI_MAX_CONNECTIONS + RESERVED_FILES
 
 
 def test_a_port_below_1024_gets_only_the_capability_to_bind_it(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import re
+import socket
 import ssl
 import time
 import urllib.error
@@ -142,3 +143,21 @@ def test_django_sees_https_so_the_admin_login_form_passes_csrf(https_server, tls
     with opener.open(request, timeout=5) as response:
         assert response.status == 200  # the form again, with its error: not a 403 from the CSRF check
         assert "Please enter the correct username and password" in response.read().decode()
+
+
+def test_the_served_server_is_behind_the_connection_guard(tmp_path):
+    env = {
+        "ENDRPI_HOST_ROOT": str(host_tree(tmp_path).root),
+        "ENDRPI_VCGENCMD": "/nonexistent",
+        "ENDRPI_MAX_CONNECTIONS_PER_CLIENT": "2",
+    }
+    with live_server(tmp_path / "data", env, serve=True) as server:
+        printed(server, "Endrpi is ready")
+        address = ("127.0.0.1", server.port)
+        with (
+            socket.create_connection(address),
+            socket.create_connection(address),
+            pytest.raises(urllib.error.HTTPError) as refused,
+        ):
+            urllib.request.urlopen(f"{server.http_url}/system/uptime", timeout=5)
+        assert refused.value.code == 429

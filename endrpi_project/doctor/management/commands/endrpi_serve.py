@@ -1,7 +1,8 @@
 """``manage.py endrpi_serve``: daphne where the settings say, and where the dashboard is once it listens.
 
 ``scripts/serve`` and the systemd unit both run this, so the rule for where and how the server
-listens (:mod:`endrpi_project.doctor.listening`) is in one place. It is daphne's own command line
+listens (:mod:`endrpi_project.doctor.listening`) is in one place. It is the server's command line
+(daphne's, behind the connection guard and the open-file check: :mod:`endrpi_project.http.server`)
 with one endpoint (``-e``) built from ``ENDRPI_HOST``, ``ENDRPI_PORT`` and the TLS settings; once
 the reactor runs and the endpoint listens, every address the dashboard answers on is printed.
 """
@@ -9,6 +10,7 @@ the reactor runs and the endpoint listens, every address the dashboard answers o
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +33,16 @@ def _application_path() -> str:
     return f"{module}:{attribute}"
 
 
+def _announcing(server_class: type[Any], ready: Callable[[], None]) -> type[Any]:
+    """``server_class`` built with daphne's ``ready_callable`` (called before its reactor runs)."""
+
+    class Announcing(server_class):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, ready_callable=ready, **kwargs)
+
+    return Announcing
+
+
 class Command(BaseCommand):
     help = (
         "Serve Endrpi with daphne on ENDRPI_HOST:ENDRPI_PORT (HTTPS with ENDRPI_TLS_CERT and ENDRPI_TLS_KEY) "
@@ -49,13 +61,12 @@ class Command(BaseCommand):
                     f"Warning: the certificate in ENDRPI_TLS_CERT expired on {certificate.not_after:%Y-%m-%d}; "
                     "browsers will refuse it."
                 )
-        # Imported here: daphne.server installs Twisted's asyncio reactor, which must come before
-        # anything imports twisted.internet.reactor, and only a server wants a reactor at all.
-        from daphne.cli import CommandLineInterface
+        # Imported here: daphne.server (imported by it) installs Twisted's asyncio reactor, which must
+        # come before anything imports twisted.internet.reactor, and only a server wants a reactor.
+        from endrpi_project.http.server import EndrpiCommandLine
 
-        cli = CommandLineInterface()
-        ready = functools.partial(self._when_listening, cli, listening)
-        cli.server_class = functools.partial(cli.server_class, ready_callable=ready)
+        cli = EndrpiCommandLine()
+        cli.server_class = _announcing(cli.server_class, functools.partial(self._when_listening, cli, listening))
         # daphne exits with status 1 itself when it cannot listen (its log says why).
         cli.run(["-e", listening_endpoint(listening), _application_path()])
 
