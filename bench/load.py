@@ -459,11 +459,17 @@ async def burst_phase(server: Any, writers: int = 10, updates: int = 100) -> dic
             reply = json.loads(await websocket.recv())
             seen[index].update({pin: value["state"] for pin, value in reply["data"]["current"].items()})
             ready.set()
+            quiet_since_done = False
             while True:
                 try:
-                    message = json.loads(await asyncio.wait_for(websocket.recv(), 2.0 if done.is_set() else 120))
+                    message = json.loads(await asyncio.wait_for(websocket.recv(), 2.0))
                 except TimeoutError:
-                    return  # quiet for 2 s after the writers finished: everything has arrived
+                    if quiet_since_done:
+                        return  # quiet for 2 s after the writers finished: everything has arrived
+                    # Quiet for 2 s: once the writers are done, one more quiet spell ends the wait.
+                    quiet_since_done = done.is_set()
+                    continue
+                quiet_since_done = False
                 if message["action"] == "MESSAGES_DROPPED":
                     dropped[index] += message["data"]["dropped"]
                 elif message["action"] == "PIN_CONFIGURATIONS_CHANGED":
