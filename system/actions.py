@@ -55,15 +55,22 @@ class Reading:
     def read(self) -> Callable[[], Any]:
         return _represented(self.service, self.serializer)
 
+    def aread(self) -> Callable[[], Awaitable[Any]] | None:
+        """The awaitable reading in its wire form, for a service that has one (the firmware's readings)."""
+        if self.aservice is None:
+            return None
+        aservice, represent = self.aservice, representer(self.serializer)
+
+        async def aread() -> Any:
+            return represent(await aservice())
+
+        return aread
+
     def action(self) -> Action:
         read = self.read()
         description = f"Reads the {self.model} model, as GET /system/{self.name.lower()} does."
-        if self.aservice is not None:
-            aservice, represent = self.aservice, representer(self.serializer)
-
-            async def aread() -> Any:
-                return represent(await aservice())
-
+        aread = self.aread()
+        if aread is not None:
             return FirmwareReadingAction(
                 name=f"READ_{self.name}",
                 aliases=(f"GET_{self.name}",),
@@ -82,13 +89,13 @@ class Reading:
         )
 
     def topic(self) -> ReadingTopic:
-        return ReadingTopic(name=self.name, read=self.read(), model=self.model, inline=self.inline)
+        return ReadingTopic(name=self.name, read=self.read(), model=self.model, inline=self.inline, aread=self.aread())
 
 
 # Temperature, uptime and memory are one read of a kernel pseudo-file each (the read never waits:
 # see system.hardware.host.read_host_file), so they run on the event loop. Throttle and clocks ask
 # the firmware, which may mean waiting on the mailbox or, as a last resort, a vcgencmd process: a
-# WebSocket read awaits the firmware's own pool; a push poller reads in a worker thread.
+# WebSocket read, a SUBSCRIBE reply and a push poller all await the firmware's own pool.
 READINGS = [
     Reading(
         "TEMPERATURE",

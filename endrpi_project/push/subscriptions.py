@@ -73,7 +73,10 @@ class Subscriptions:
         try:
             if self._layer is not None:
                 await self._layer.group_add(plan.group, self._channel)
-            current = await database_sync_to_async(plan.read, thread_sensitive=False)()
+            if plan.aread is not None:
+                current = await plan.aread()
+            else:
+                current = await database_sync_to_async(plan.read, thread_sensitive=False)()
         except BaseException:
             hub.leave(plan.group, self._receiver)
             if self._layer is not None:

@@ -21,7 +21,7 @@ import asyncio
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,6 +109,9 @@ class Plan:
     event: str  # the passive action of its messages
     described: dict[str, Any]  # the options as the SUBSCRIBE reply echoes them
     read: Callable[[], Any]  # the current value (blocking; run off the event loop)
+    # The current value awaited on the event loop, where the reading has its own pool (the firmware's):
+    # then no shared worker thread waits on it.
+    aread: Callable[[], Awaitable[Any]] | None = None
     select: Callable[[Any], Any] = field(default=lambda data: data)  # this subscriber's part, None for none
     merge: bool = False  # whether two pending messages combine (maps) or the newer replaces
     start: Callable[[Any], None] = field(default=lambda current: None)  # the group is joined; current read
@@ -171,8 +174,16 @@ class ReadingTopic(Topic):
 
     params = ReadingParams
 
-    def __init__(self, *, name: str, read: Callable[[], Any], model: str, inline: bool = False) -> None:
-        self.name, self.model, self.read, self.inline = name, model, read, inline
+    def __init__(
+        self,
+        *,
+        name: str,
+        read: Callable[[], Any],
+        model: str,
+        inline: bool = False,
+        aread: Callable[[], Awaitable[Any]] | None = None,
+    ) -> None:
+        self.name, self.model, self.read, self.inline, self.aread = name, model, read, inline, aread
         self.description = f"The {model} reading, every intervalMs or only when it changes."
         self.updated, self.changed = f"{name}_UPDATED", f"{name}_CHANGED"
         self._pending: asyncio.Task[Reading] | None = None
@@ -196,8 +207,14 @@ class ReadingTopic(Topic):
 
     async def _read_once(self) -> Reading:
         try:
-            # A kernel pseudo-file read (inline) is cheaper than the hop to a worker thread.
-            data = self.read() if self.inline else await asyncio.to_thread(self.read)
+            # A kernel pseudo-file read (inline) is cheaper than the hop to a worker thread; a reading
+            # with its own pool (aread) waits there without holding a worker thread.
+            if self.aread is not None:
+                data = await self.aread()
+            elif self.inline:
+                data = self.read()
+            else:
+                data = await asyncio.to_thread(self.read)
             reading: Reading = (data, None)
         except Exception as exc:  # the subscriber gets the failure as an error envelope
             reading = (None, error_message(exc)[1])
@@ -218,6 +235,7 @@ class ReadingTopic(Topic):
             event=self.changed if on_change else self.updated,
             described={"intervalMs": interval, "onChange": on_change},
             read=self.read,
+            aread=self.aread,
             start=lambda current: pollers.acquire(key, self, current),
             stop=lambda: pollers.release(key),
         )

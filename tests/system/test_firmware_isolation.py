@@ -40,15 +40,36 @@ def hung(host_root, settings):
     firmware.install_mailbox_device(previous)
 
 
-async def _waiting_clients(count: int) -> list[WebsocketCommunicator]:
+async def _waiting_clients(count: int, request: dict[str, object] | None = None) -> list[WebsocketCommunicator]:
     clients = []
     for _ in range(count):
         communicator = WebsocketCommunicator(application, "/")
         connected, _ = await communicator.connect()
         assert connected
-        await communicator.send_to(text_data=json.dumps({"action": "READ_THROTTLE"}))
+        await communicator.send_to(text_data=json.dumps(request or {"action": "READ_THROTTLE"}))
         clients.append(communicator)
     return clients
+
+
+async def test_subscribers_waiting_on_a_hanging_firmware_hold_no_shared_thread(hung):
+    # More subscribers than the event loop's default pool has threads (at most 32): if each SUBSCRIBE's
+    # current value waited in one, the pins' SUBSCRIBE below would queue behind them.
+    waiting = await _waiting_clients(40, {"action": "SUBSCRIBE", "params": {"topic": "THROTTLE"}})
+    try:
+        async with websocket() as client:
+            subscribed = await client.request("SUBSCRIBE", {"topic": "PINS"})
+            assert subscribed["success"], subscribed
+        for communicator in waiting:
+            assert await communicator.receive_nothing(timeout=0.01)
+        hung.answer_again()
+        for communicator in waiting:
+            reply = json.loads(await communicator.receive_from(timeout=10))
+            assert reply["action"] == "SUBSCRIBE"
+            assert reply["success"], reply
+    finally:
+        hung.answer_again()
+        for communicator in waiting:
+            await communicator.disconnect()
 
 
 async def test_pin_work_is_answered_while_clients_wait_on_a_hanging_firmware(hung):
