@@ -9,18 +9,43 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
+
+@dataclass(frozen=True)
+class ThrottleCondition:
+    """One of the firmware's four throttle conditions: a bit for now and a sticky bit since boot.
+
+    The one table of them (:data:`THROTTLE_CONDITIONS`): the Throttle model's fields, the history's
+    event names, the metrics, the MQTT entities and the dashboard's rows are all read from it.
+    """
+
+    name: str  # as the history's events name it: "underVoltage"
+    now: str  # the Throttle model's field for the condition now: "underVoltageDetected"
+    since_boot: str  # and for "has occurred since boot": "underVoltageHasOccurred"
+    now_bit: int  # bits of the firmware's get_throttled word
+    since_boot_bit: int
+
+
+THROTTLE_CONDITIONS = (
+    ThrottleCondition("underVoltage", "underVoltageDetected", "underVoltageHasOccurred", 0, 16),
+    ThrottleCondition("armFrequencyCapped", "armFrequencyCapped", "armFrequencyCappingHasOccurred", 1, 17),
+    ThrottleCondition("throttling", "throttling", "throttlingHasOccurred", 2, 18),
+    ThrottleCondition("softTemperatureLimit", "softTemperatureLimitActive", "softTemperatureLimitHasOccurred", 3, 19),
+)
+
+# Each Throttle field's bit: the four "now" flags, then the four "since boot" ones.
 THROTTLE_BITS: dict[str, int] = {
-    "underVoltageDetected": 0,
-    "armFrequencyCapped": 1,
-    "throttling": 2,
-    "softTemperatureLimitActive": 3,
-    "underVoltageHasOccurred": 16,
-    "armFrequencyCappingHasOccurred": 17,
-    "throttlingHasOccurred": 18,
-    "softTemperatureLimitHasOccurred": 19,
+    **{condition.now: condition.now_bit for condition in THROTTLE_CONDITIONS},
+    **{condition.since_boot: condition.since_boot_bit for condition in THROTTLE_CONDITIONS},
 }
+
+
+def snake_case(field: str) -> str:
+    """A wire field's Python (and SQL column) name: ``underVoltageDetected`` -> ``under_voltage_detected``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower()
+
 
 _THROTTLED = re.compile(r"^\s*throttled=(0x[0-9a-fA-F]+|\d+)\s*$")
 _CLOCK = re.compile(r"^\s*frequency\(\d+\)=(\d+)\s*$")

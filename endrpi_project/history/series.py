@@ -10,27 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from system.parsers import THROTTLE_BITS, THROTTLE_CONDITIONS, snake_case
+
 READINGS = ("temperature", "frequency", "memory", "throttle")
 
-# Throttle flags: (wire name, column, bit of the firmware's get_throttled word), as SPEC.md lists them.
-FLAGS = (
-    ("underVoltageDetected", "under_voltage_detected", 0),
-    ("armFrequencyCapped", "arm_frequency_capped", 1),
-    ("throttling", "throttling", 2),
-    ("softTemperatureLimitActive", "soft_temperature_limit_active", 3),
-    ("underVoltageHasOccurred", "under_voltage_has_occurred", 16),
-    ("armFrequencyCappingHasOccurred", "arm_frequency_capping_has_occurred", 17),
-    ("throttlingHasOccurred", "throttling_has_occurred", 18),
-    ("softTemperatureLimitHasOccurred", "soft_temperature_limit_has_occurred", 19),
-)
+# Throttle flags: (wire name, column, bit of the firmware's get_throttled word), from the system app's table.
+FLAGS = tuple((field, snake_case(field), bit) for field, bit in THROTTLE_BITS.items())
 
 # Event conditions: (wire name, "now" bit, "since boot" bit).
-CONDITIONS = (
-    ("underVoltage", 0, 16),
-    ("armFrequencyCapped", 1, 17),
-    ("throttling", 2, 18),
-    ("softTemperatureLimit", 3, 19),
-)
+CONDITIONS = tuple((condition.name, condition.now_bit, condition.since_boot_bit) for condition in THROTTLE_CONDITIONS)
 
 
 @dataclass(frozen=True)

@@ -23,17 +23,21 @@ from endrpi_project.api.errors import EndrpiError
 from endrpi_project.api.tally import tally
 from endrpi_project.push.hub import hub
 from pins import services as pins
+from system import parsers
 from system import services as system
+from system.parsers import snake_case
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# (label value, Throttle attribute for "now", for "since_boot")
-THROTTLE_CONDITIONS = (
-    ("under_voltage", "under_voltage_detected", "under_voltage_has_occurred"),
-    ("arm_frequency_capped", "arm_frequency_capped", "arm_frequency_capping_has_occurred"),
-    ("throttled", "throttling", "throttling_has_occurred"),
-    ("soft_temperature_limit", "soft_temperature_limit_active", "soft_temperature_limit_has_occurred"),
+# (label value, Throttle attribute for "now", for "since_boot"); the labels are the metric's own names.
+THROTTLE_CONDITIONS = tuple(
+    (label, snake_case(condition.now), snake_case(condition.since_boot))
+    for label, condition in zip(
+        ("under_voltage", "arm_frequency_capped", "throttled", "soft_temperature_limit"),
+        parsers.THROTTLE_CONDITIONS,
+        strict=True,
+    )
 )
 READINGS = ("temperature", "frequency", "memory", "uptime", "throttle", "platform", "gpio")
 

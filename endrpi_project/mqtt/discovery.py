@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from endrpi_project.mqtt.topics import NodeTopics
+from system.parsers import THROTTLE_CONDITIONS
 
 ONLINE, OFFLINE = "online", "offline"
 ON, OFF = "ON", "OFF"
@@ -137,16 +138,23 @@ _SENSORS: list[tuple[str, str, str, str | None, str, dict[str, Any]]] = [
     ),
 ]
 
-# (object id, name, Throttle field): now, then since boot.
+# (object id, name, Throttle field): now, then since boot. The ids are Home Assistant's unique ids (stable);
+# the fields come from the system app's table of throttle conditions.
+_PROBLEM_NAMES = (
+    ("under_voltage", "Under-voltage"),
+    ("frequency_capped", "Frequency capped"),
+    ("throttled", "Throttled"),
+    ("soft_temperature_limit", "Soft temperature limit"),
+)
 _PROBLEMS: list[tuple[str, str, str]] = [
-    ("under_voltage", "Under-voltage", "underVoltageDetected"),
-    ("frequency_capped", "Frequency capped", "armFrequencyCapped"),
-    ("throttled", "Throttled", "throttling"),
-    ("soft_temperature_limit", "Soft temperature limit", "softTemperatureLimitActive"),
-    ("under_voltage_since_boot", "Under-voltage since boot", "underVoltageHasOccurred"),
-    ("frequency_capped_since_boot", "Frequency capped since boot", "armFrequencyCappingHasOccurred"),
-    ("throttled_since_boot", "Throttled since boot", "throttlingHasOccurred"),
-    ("soft_temperature_limit_since_boot", "Soft temperature limit since boot", "softTemperatureLimitHasOccurred"),
+    *(
+        (object_id, name, condition.now)
+        for (object_id, name), condition in zip(_PROBLEM_NAMES, THROTTLE_CONDITIONS, strict=True)
+    ),
+    *(
+        (f"{object_id}_since_boot", f"{name} since boot", condition.since_boot)
+        for (object_id, name), condition in zip(_PROBLEM_NAMES, THROTTLE_CONDITIONS, strict=True)
+    ),
 ]
 
 

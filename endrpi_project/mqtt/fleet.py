@@ -15,6 +15,8 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
+from system.parsers import THROTTLE_CONDITIONS
+
 logger = logging.getLogger(__name__)
 
 # Push: the group and event of the FLEET topic (changed members, ``None`` for one that left).
@@ -22,7 +24,7 @@ FLEET_GROUP = "endrpi.fleet"
 FLEET_CHANGED = "FLEET_CHANGED"
 
 # Throttle fields that are warnings now (the "has occurred" ones are history, not shown as warnings).
-WARNINGS = ("underVoltageDetected", "armFrequencyCapped", "throttling", "softTemperatureLimitActive")
+WARNINGS = tuple(condition.now for condition in THROTTLE_CONDITIONS)
 
 
 @dataclass(frozen=True)
