@@ -9,8 +9,6 @@ over Django's upload limit is a 413 (``endrpi_project.api.errors``).
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from typing import IO, Any
 
@@ -20,10 +18,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
 
-from endrpi_project.api.envelope import json_decode
-
-# A \\uD800-\\uDFFF escape: the only way JSON text can carry a surrogate (UTF-8 cannot encode one).
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+from endrpi_project.api.envelope import LoneSurrogate, json_decode
 
 
 def json_body_decode(raw: bytes) -> Any:
@@ -36,13 +31,10 @@ def json_body_decode(raw: bytes) -> Any:
         data = json_decode(text)
     except RecursionError:
         raise ParseError("JSON nested too deeply") from None
+    except LoneSurrogate as error:
+        raise ParseError(str(error)) from None
     except ValueError as error:
         raise ParseError(f"JSON parse error - {error}") from None
-    if _SURROGATE_ESCAPE.search(text):
-        try:  # a pair of escapes is one character and encodes; a lone one does not
-            json.dumps(data, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise ParseError("a string holds a lone surrogate escape (\\ud800-\\udfff), which is not text") from None
     return data
 
 

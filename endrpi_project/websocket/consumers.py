@@ -48,7 +48,7 @@ from endrpi_project.access.tokens import (
     websocket_secret,
 )
 from endrpi_project.api.actions import Action, ActionTable
-from endrpi_project.api.envelope import NO_ID, envelope, json_decode, json_encode
+from endrpi_project.api.envelope import NO_ID, LoneSurrogate, envelope, json_decode, json_encode
 from endrpi_project.api.errors import EndrpiError, Unauthorized, error_message
 from endrpi_project.api.tally import tally
 from endrpi_project.push.hub import MESSAGE_TYPE, remote_layer
@@ -274,6 +274,9 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = await self.decode_json(text_data)
+        except LoneSurrogate as error:
+            await self.send_json(envelope(None, error=f"Received invalid message: {error}"))
+            return
         except (ValueError, RecursionError):
             await self.send_json(envelope(None, error="Received invalid message: not valid JSON"))
             return

@@ -16,6 +16,7 @@ from rest_framework.exceptions import ParseError
 
 from endrpi_project.api.parsers import json_body_decode
 from endrpi_project.asgi import application
+from tests.helpers import websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,6 +64,17 @@ async def test_a_body_that_is_not_json_text_is_a_400_naming_the_problem(body, ex
     status, headers, reply = await send("PUT", "/pins/GPIO17", body)
     assert status == 400
     assert message(headers, reply).startswith(expected)
+
+
+@pytest.mark.parametrize("frame", ['{"action":"READ_MEMORY","id":"\\ud800"}', '{"action":"\\udfff"}'])
+async def test_the_websocket_refuses_a_lone_surrogate_as_rest_does(frame, no_tracebacks):
+    async with websocket() as client:
+        reply = await client.send_text(frame)
+        assert reply["success"] is False
+        assert reply["error"] == (
+            "Received invalid message: a string holds a lone surrogate escape (\\ud800-\\udfff), which is not text"
+        )
+        assert (await client.request("READ_MEMORY", id=1))["success"] is True  # and the connection stays open
 
 
 async def test_a_pair_of_surrogate_escapes_is_one_character_and_is_accepted(no_tracebacks):
