@@ -195,6 +195,11 @@ def memory_read() -> Memory:
     return Memory(total=kilobytes("total"), free=kilobytes("free"), available=kilobytes("available"))
 
 
+def host_name_read() -> str:
+    """This machine's network name, as ``GET /system/platform`` reports it (``networkName``)."""
+    return host.read_uname().node
+
+
 def platform_read() -> Platform:
     uname = _reading("system platform", host.read_uname)
     return Platform(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +19,7 @@ from endrpi_project.mqtt.broker import broker_from_url
 from endrpi_project.mqtt.commands import command_bucket_reset
 from endrpi_project.mqtt.fleet import Fleet, Member
 from endrpi_project.mqtt.topics import NodeTopics, node_id_from
+from system.services import host_name_read
 
 logger = logging.getLogger(__name__)
 
@@ -34,19 +34,24 @@ def mqtt_enabled() -> bool:
     return bool(settings.ENDRPI_MQTT_URL)
 
 
+def mqtt_node_name() -> str:
+    """This Pi's name on the broker: ``ENDRPI_MQTT_NODE_ID``, else its host name."""
+    return settings.ENDRPI_MQTT_NODE_ID or host_name_read()
+
+
 def mqtt_node_id() -> str:
-    return node_id_from(settings.ENDRPI_MQTT_NODE_ID or socket.gethostname())
+    return node_id_from(mqtt_node_name())
 
 
 def mqtt_dashboard_url() -> str:
-    return settings.ENDRPI_MQTT_DASHBOARD_URL or f"http://{socket.gethostname()}:{settings.ENDRPI_PORT}/"
+    return settings.ENDRPI_MQTT_DASHBOARD_URL or f"http://{host_name_read()}:{settings.ENDRPI_PORT}/"
 
 
 def mqtt_bridge_settings() -> BridgeSettings:
     return BridgeSettings(
         broker=broker_from_url(settings.ENDRPI_MQTT_URL, ca_file=settings.ENDRPI_MQTT_CA_FILE),
         topics=NodeTopics(mqtt_node_id()),
-        name=settings.ENDRPI_MQTT_NODE_ID or socket.gethostname(),
+        name=mqtt_node_name(),
         url=mqtt_dashboard_url(),
         version=str(settings.SPECTACULAR_SETTINGS["VERSION"]),
         discovery=settings.ENDRPI_MQTT_DISCOVERY,
