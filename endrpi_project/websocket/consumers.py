@@ -187,7 +187,7 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
         return json_encode(content)
 
     async def connect(self) -> None:
-        """Accept, then check a token if the client sent one; in mode ``all`` close with 4401 without a valid one.
+        """Accept, then check a token if one was sent: 4401 for an invalid one (in mode ``all``, for none too).
 
         The handshake is answered before the token is looked up, so a database that is slow to answer
         (locked by another process) cannot run out daphne's handshake timeout: the client gets an
@@ -204,7 +204,9 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
             self.token = await self.authenticate()
             access_check(token=self.token, write=False)
         except Unauthorized as error:
-            if access_required(write=False):
+            # As over REST: no token is fine where reads need none, but a token that was sent and does
+            # not match (unknown, revoked) is refused in every mode that reads tokens.
+            if access_required(write=False) or self.token_secret is not None:
                 await self.send_json(envelope(None, error=error.message))
                 await self.close(code=CLOSE_TOKEN_REQUIRED, reason=error.message)
         except DatabaseError as error:

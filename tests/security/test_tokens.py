@@ -221,6 +221,24 @@ async def test_websocket_mode_all_closes_with_4401_without_a_valid_token(setting
     await communicator.wait()
 
 
+async def test_websocket_mode_write_refuses_an_invalid_token_as_rest_does(settings):
+    settings.ENDRPI_AUTH = "write"
+    communicator, _ = await connect("/?token=endrpi_wrong")
+    refusal = await communicator.receive_json_from()
+    assert refusal["error"] == "Invalid or revoked access token"
+    closed = await communicator.receive_output()
+    assert closed["type"] == "websocket.close"
+    assert closed["code"] == CLOSE_TOKEN_REQUIRED
+    await communicator.wait()
+
+
+async def test_websocket_mode_write_still_reads_without_a_token(settings):
+    settings.ENDRPI_AUTH = "write"
+    communicator, _ = await connect("/")
+    assert (await ask(communicator, {"action": "READ_UPTIME", "id": 1}))["success"] is True
+    await communicator.disconnect()
+
+
 async def test_websocket_mode_all_reads_with_a_read_token_and_refuses_its_writes(settings, reader, caplog):
     settings.ENDRPI_AUTH = "all"
     communicator, subprotocol = await connect(subprotocols=[f"endrpi.token.{reader}"])
