@@ -62,7 +62,11 @@ HEADER_CHIP_LABELS = ("pinctrl-rp1", "pinctrl-bcm2711", "pinctrl-bcm2835")
 
 # lgpio's error texts (joan2937/lg lgErr.c ``xErrInfo``) that say something a client can act on.
 LG_GPIO_BUSY = "GPIO busy"  # lgGpio.c xGpioHandleRequest: the kernel answered EBUSY
-LG_BAD_EVENT_REQUEST = "bad event request"  # lgGpio.c lgGpioClaimAlert: the request was refused
+# lgGpio.c lgGpioClaimAlert: lgpio frees its own claim on the line (xSetAsFree), then asks the kernel
+# for it with edge detection; ANY failure of that GPIO_V2_GET_LINE_IOCTL becomes this one code, the
+# errno dropped: EBUSY (another user took the line), ENXIO (gpiolib-cdev.c edge_detector_setup: the
+# line has no interrupt), or the interrupt request itself failing. So it does not mean "busy".
+LG_BAD_EVENT_REQUEST = "bad event request"
 LG_BAD_PWM_FREQ = "bad PWM frequency"  # lgGpio.c lgTxPwm: outside 0.1-10,000 Hz
 
 _edge_listener: EdgeListener | None = None
@@ -274,10 +278,19 @@ class Gpio:
         if isinstance(error, PinFixedPull):
             return GpioUnsupported(f"{name} cannot have that pull: {error}")
         text = library_error_text(error)
-        if text in (LG_GPIO_BUSY, LG_BAD_EVENT_REQUEST):
-            consumer = self.lines.consumer(bcm) if self.lines is not None else None
+        consumer = None
+        if text in (LG_GPIO_BUSY, LG_BAD_EVENT_REQUEST) and self.lines is not None:
+            consumer = self.lines.consumer(bcm)
+        if text == LG_GPIO_BUSY or (text == LG_BAD_EVENT_REQUEST and consumer is not None):
             holder = f" ({consumer})" if consumer else ""
             return GpioBusy(f"{name} is in use by another program or driver{holder}")
+        if text == LG_BAD_EVENT_REQUEST:
+            # Nobody else holds the line: the kernel refused edge detection itself (no interrupt for
+            # the line, or the interrupt could not be had). lgpio keeps no errno to say which.
+            return GpioError(
+                f"{name} could not be watched for level changes: the kernel refused lgpio's edge-detection "
+                "request for the line (lgpio: bad event request)"
+            )
         if text == LG_BAD_PWM_FREQ:
             return GpioUnsupported(
                 f"{name} cannot drive PWM at {settings.ENDRPI_PWM_FREQUENCY:g} Hz (ENDRPI_PWM_FREQUENCY): "

@@ -26,7 +26,11 @@ lgpio (joan2937/lg, v0.2.2.0), as gpiozero's ``LGPIOFactory`` drives it:
   (``xSetAsFree``) and then requests the line, so a failed request leaves it free.
 * ``lgGpio.c`` ``lgGpioRead``: reading a line nobody here claimed claims it as an input.
   ``lgGpioWrite``: writing a line that is not an output claims it as an output.
-* ``lgGpio.c`` ``lgGpioClaimAlert``: a refused request is ``LG_BAD_EVENT_REQUEST``.
+* ``lgGpio.c`` ``lgGpioClaimAlert``: lgpio frees its own claim on the line first (``xSetAsFree``),
+  then requests it with edge flags; whatever makes that ``GPIO_V2_GET_LINE_IOCTL`` fail is reported
+  as ``LG_BAD_EVENT_REQUEST`` ("bad event request"), the errno dropped, and the line stays free:
+  ``EBUSY`` for a line another user holds, ``ENXIO`` for a line without an interrupt (the kernel's
+  ``gpiolib-cdev.c`` ``edge_detector_setup``: ``gpiod_to_irq`` fails; :attr:`Line.irq` false).
 * ``lgGpio.c`` ``lgTxPwm``: a frequency outside 0.1-10,000 Hz is ``LG_BAD_PWM_FREQ``
   ("bad PWM frequency"), a duty cycle outside 0-100 ``LG_BAD_PWM_DUTY``; frequency 0 stops PWM.
 * ``lgGpio.c`` ``lgGpioGetMode``: the kernel's line info as lgpio's mode bits, plus lgpio's own
@@ -60,6 +64,7 @@ class Line:
     consumer: str | None = None  # the requester's label; None when free
     muxed: bool = False  # pinctrl gave the pin to another function (I2C, UART): used, no consumer
     level: int = 0
+    irq: bool = True  # the pin controller maps the line to an interrupt (gpiod_to_irq succeeds)
 
     @property
     def requested(self) -> bool:
@@ -258,7 +263,10 @@ def fake_lgpio(chip: FakeChip) -> Any:
         module.calls.append(("gpio_claim_alert", gpio, eFlags, lFlags))
         check(gpio)
         free(gpio)
-        request(gpio, "input", lFlags, failure=BAD_EVENT_REQUEST)
+        request(gpio, "input", lFlags, failure=BAD_EVENT_REQUEST)  # EBUSY
+        if not chip.lines[gpio].irq:
+            chip.lines[gpio].release()  # edge_detector_setup: ENXIO, the request is undone
+            raise error(BAD_EVENT_REQUEST)
         module.modes[gpio] = "alert"
         return 0
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from endrpi_project.api.errors import Conflict, InvalidRequest
+from endrpi_project.api.errors import Conflict, InvalidRequest, ReadingFailed
 from pins import hardware, naming, services
 from pins.configuration import InputChange, OutputChange
 from pins.hardware import Gpio, HeaderChip, KernelLines
@@ -202,6 +202,38 @@ def test_a_busy_pin_over_rest_is_a_409_message(real_gpio, client):
     )
     assert response.status_code == 409
     assert response.json() == {"message": "GPIO8 is in use by another program or driver (spi0 CS0); no pin was changed"}
+
+
+def test_a_refused_edge_request_on_a_free_line_is_not_reported_as_in_use(real_gpio, lgpio, chip):
+    """lgpio's LG_BAD_EVENT_REQUEST means any failed alert request (lgGpio.c lgGpioClaimAlert), not
+    only a busy line: a line without an interrupt is refused too, and nobody else holds it."""
+    chip.lines[27].irq = False
+    with pytest.raises(ReadingFailed) as raised:
+        services.pin_configurations_update(changes={17: OutputChange(state=1.0), 27: InputChange(pull="DOWN")})
+    message = raised.value.message
+    assert "in use" not in message
+    assert message == (
+        "Failed to update pin configuration of GPIO27: GPIO27 could not be watched for level changes: the "
+        "kernel refused lgpio's edge-detection request for the line (lgpio: bad event request); no pin was changed"
+    )
+    assert claims(lgpio) == {}, "rolled back: nothing left claimed"
+    assert chip.lines[27].consumer is None
+
+
+def test_a_refused_edge_request_on_a_line_another_program_took_names_it(real_gpio, lgpio, chip, monkeypatch):
+    real_claim_alert = lgpio.gpio_claim_alert
+
+    def taken_meanwhile(handle, gpio, *args, **kwargs):
+        # Between lgpio's own free and its edge request, another program requests the line: EBUSY.
+        lgpio.gpio_free(handle, gpio)
+        chip.lines[gpio].request("gpiomon", "input", None)
+        return real_claim_alert(handle, gpio, *args, **kwargs)
+
+    monkeypatch.setattr(lgpio, "gpio_claim_alert", taken_meanwhile)
+    with pytest.raises(Conflict, match=r"^GPIO27 is in use by another program or driver \(gpiomon\); no pin"):
+        services.pin_configurations_update(changes={27: InputChange(pull="DOWN")})
+    assert claims(lgpio) == {}
+    chip.lines[27].release()  # the other program ends
 
 
 def test_a_pull_the_board_rules_out_is_refused_before_any_pin_is_touched(real_gpio, lgpio):
