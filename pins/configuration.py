@@ -1,4 +1,4 @@
-"""The pin models of SPEC.md as plain dataclasses, and the two kinds of change a client can ask for."""
+"""The API's pin models (``GET /pins``) as plain dataclasses, and the two kinds of change a client can ask for."""
 
 from __future__ import annotations
 

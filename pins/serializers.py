@@ -20,7 +20,7 @@ from pins.configuration import PinChange, PinConfiguration
 
 
 class StateField(serializers.FloatField):
-    """A number between 0 and 1; a JSON boolean is refused, as SPEC.md makes ``state`` a number."""
+    """A number between 0 and 1; a JSON boolean is refused: the API's ``state`` is a number."""
 
     default_error_messages = {"invalid": "A number between 0 and 1 is required (0 = low, 1 = high)."}
 

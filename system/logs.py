@@ -1,7 +1,7 @@
 """Keeping expected reading failures out of Django's "Internal Server Error" log.
 
 A reading this machine cannot take (no firmware off a Pi, say) answers 500 with its message, as
-SPEC.md asks. Django's handler logs every 5xx answer at ERROR on the ``django.request`` logger
+the API promises. Django's handler logs every 5xx answer at ERROR on the ``django.request`` logger
 (``django.core.handlers.base.BaseHandler.get_response`` calls ``django.utils.log.log_response``),
 which on a machine without firmware would mean an error line for every dashboard refresh. The
 reading views mark the request of such an answer, and :class:`ExpectedFailureFilter`, installed on

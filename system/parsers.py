@@ -108,7 +108,7 @@ def parse_throttled(text: str) -> int:
 
 
 def throttle_flags(word: int) -> dict[str, bool]:
-    """The eight throttle flags of SPEC.md read from the firmware's ``get_throttled`` word."""
+    """The throttle reading's eight flags (bits: ``THROTTLE_BITS``) from the firmware's ``get_throttled`` word."""
     return {name: bool(word >> bit & 1) for name, bit in THROTTLE_BITS.items()}
 
 

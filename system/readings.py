@@ -1,4 +1,4 @@
-"""The reading models of SPEC.md as plain dataclasses (no database tables in this app)."""
+"""The API's reading models (``GET /system/...``) as plain dataclasses (no database tables in this app)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""System readings: hardware reads combined with parsers into the models of SPEC.md.
+"""System readings: hardware reads combined with parsers into the API's reading models (:mod:`system.readings`).
 
 REST views and WebSocket actions both call these functions; nothing else decides what a reading
 is or how it fails. Every failure is a :class:`~endrpi_project.api.errors.ReadingFailed` whose message

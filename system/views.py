@@ -42,7 +42,7 @@ class ReadingView(APIView):
     _reading_failed = False
 
     def handle_exception(self, exc: Exception) -> Response:
-        # A reading this machine cannot take answers 500 with its message (SPEC.md), but it is not a
+        # A reading this machine cannot take answers 500 with its message (the API's contract), but it is not a
         # server error to log on every request: it was logged once, as a warning, at start-up.
         self._reading_failed = isinstance(exc, ReadingFailed)
         return super().handle_exception(exc)

@@ -46,7 +46,7 @@ def _now_ms() -> int:
 
 
 def throttle_word(throttle: Any) -> int:
-    """The firmware word back from a ``Throttle`` reading (each flag at the bit SPEC.md gives it)."""
+    """The firmware word back from a ``Throttle`` reading (each flag at its bit of ``system.parsers.THROTTLE_BITS``)."""
     word = 0
     for _, attribute, bit in FLAGS:
         if getattr(throttle, attribute):

@@ -1,6 +1,6 @@
 """Property-based fuzzing of the REST API, in the manner of schemathesis, from a description of it.
 
-``OPERATIONS`` describes every route as SPEC.md does (method, path, parameters, body); hypothesis
+``OPERATIONS`` describes every route as ``/api/schema`` does (method, path, parameters, body); hypothesis
 sends each of them, and every other method, with valid and hostile path parameters, bodies, content
 types, Accept and Authorization headers, in each ``ENDRPI_AUTH`` mode, with readings working or
 failing. The properties: never a 5xx, except the documented 500 of a failed reading on a ``/system``
