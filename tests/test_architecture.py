@@ -1,4 +1,4 @@
-"""The import rules of the layout (README, "How the code is laid out"), checked on the source.
+"""The import rules of the layout (docs/architecture.md), checked on the source.
 
 Every import counts, including those inside functions (an import moved into a function to dodge a
 loop is still a loop); only imports under ``if TYPE_CHECKING:`` are left out, since they never run.
@@ -7,6 +7,7 @@ loop is still a loop); only imports under ``if TYPE_CHECKING:`` are left out, si
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -172,6 +173,12 @@ def test_nothing_imports_the_wiring():
         for target in targets & wiring
     ]
     assert wrong == []
+
+
+def test_the_architecture_page_gives_each_package_the_layer_checked_here():
+    """docs/architecture.md's table (``| `endrpi_project/http/` | 3 | ...``) is this file's LAYERS."""
+    rows = re.findall(r"^\| `([\w/]+)/` \| (\d) \|", (ROOT / "docs" / "architecture.md").read_text(), re.MULTILINE)
+    assert {path.replace("/", "."): int(layer) for path, layer in rows} == LAYERS
 
 
 def test_the_benchmarks_do_not_import_the_tests():

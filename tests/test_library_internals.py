@@ -1,7 +1,7 @@
 """Guards for the few places Endrpi relies on another library's undocumented behaviour.
 
 Each test fails loudly when the library changes the thing we rely on, so an upgrade cannot turn a
-feature off silently. The README ("Other libraries' internals") lists each use and its guard here.
+feature off silently. docs/architecture.md ("Other libraries' internals") lists each use and its guard here.
 """
 
 from __future__ import annotations
