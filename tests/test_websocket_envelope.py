@@ -74,3 +74,63 @@ async def test_every_reply_has_exactly_the_envelope_keys():
     async with websocket() as client:
         for action in ("READ_TEMPERATURE", "READ_THROTTLE", "READ_UPTIME", "READ_FREQUENCY", "READ_MEMORY", "FLY"):
             assert set(await client.request(action)) == {"action", "success", "data", "error"}
+
+
+# --- A message refused whole still gets its id back ---------------------------------------------------
+
+SURROGATE = "Received invalid message: a string holds a lone surrogate escape (\\ud800-\\udfff), which is not text"
+NOT_JSON = "Received invalid message: not valid JSON"
+
+
+@pytest.mark.parametrize(
+    ("frame", "request_id", "expected"),
+    [
+        # Valid JSON refused whole: the id is read leniently, wherever it is in the message.
+        ('{"id": 7, "action": "UPDATE_PIN_CONFIGURATIONS", "params": {"label": "\\ud800"}}', 7, SURROGATE),
+        ('{"action": "READ_MEMORY", "params": {"\\udfff": 1}, "id": "req-1"}', "req-1", SURROGATE),
+        ('{"action": "READ_MEMORY", "params": {"x": 1e999}, "id": [1, "a"]}', [1, "a"], NOT_JSON),
+        ('{"action": "READ_MEMORY", "params": {"n": 1' + "0" * 5000 + '}, "id": null}', None, NOT_JSON),
+        # Not JSON (NaN is Python's, not JSON's), yet the id is plain: it comes back too.
+        ('{"id": 3, "action": "READ_MEMORY", "params": {"x": NaN}}', 3, NOT_JSON),
+    ],
+)
+async def test_a_message_refused_whole_is_answered_with_its_id(frame, request_id, expected):
+    async with websocket() as client:
+        reply = await client.send_text(frame)
+        assert reply == {**error(None, expected), "id": request_id}
+        assert (await client.request("READ_MEMORY", id=1))["id"] == 1
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '{"action": "READ_MEMORY", "id": "\\ud800"}',  # the id itself cannot be sent back
+        '{"action": "READ_MEMORY", "id": NaN}',
+        '{"action": "READ_MEMORY", "id": 1e999}',
+        '{"action": "READ_MEMORY", "id": 7',  # not JSON at all
+    ],
+)
+async def test_a_refused_message_whose_id_cannot_be_echoed_is_answered_without_one(frame):
+    async with websocket() as client:
+        reply = await client.send_text(frame)
+        assert reply["success"] is False
+        assert reply["error"].startswith("Received invalid message")
+        assert "id" not in reply
+
+
+async def test_a_binary_frame_holding_json_is_answered_with_its_id():
+    async with websocket() as client:
+        reply = await client.send_bytes(b'{"id": 12, "action": "READ_MEMORY"}')
+        assert reply == {**error(None, "Received invalid message: send JSON as a text frame"), "id": 12}
+
+
+async def test_a_message_too_large_is_answered_with_an_id_found_near_its_start(settings):
+    settings.ENDRPI_WS_MAX_MESSAGE_BYTES = 1024
+    filler = "x" * 2000
+    too_large = "Message too large: at most 1024 bytes (ENDRPI_WS_MAX_MESSAGE_BYTES)"
+    async with websocket() as client:
+        reply = await client.send_text(json.dumps({"action": "READ_MEMORY", "id": "big-1", "params": {"x": filler}}))
+        assert reply == {**error(None, too_large), "id": "big-1"}
+        # Not read whole: an id past the first KiB is not looked for, and the reply says so by leaving it out.
+        reply = await client.send_text(json.dumps({"params": {"x": filler}, "id": "late"}))
+        assert reply == error(None, too_large)

@@ -60,3 +60,88 @@ def json_decode(text: str) -> Any:
 
 def json_encode(content: Any) -> str:
     return json.dumps(content, separators=(",", ":"), allow_nan=False)
+
+
+# --- The id of a message refused whole, so a client matching replies by id is still answered -----------
+
+# A message too large to be read whole is searched for its ``id`` in this many characters at most.
+ID_SCAN_CHARS = 1024
+
+
+class _Unreadable:
+    """Stands for a value the codec refuses (``NaN``, ``1e999``, an integer too long): never echoed."""
+
+
+_UNREADABLE = _Unreadable()
+
+
+def _lenient_float(text: str) -> Any:
+    number = float(text)
+    return _UNREADABLE if number in (float("inf"), float("-inf")) else number
+
+
+def _lenient_int(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        return _UNREADABLE
+
+
+_LENIENT = json.JSONDecoder(parse_constant=lambda name: _UNREADABLE, parse_float=_lenient_float, parse_int=_lenient_int)
+_WHITESPACE = re.compile(r"[ \t\n\r]+")
+
+
+def _skip_space(text: str, position: int) -> int:
+    space = _WHITESPACE.match(text, position)
+    return space.end() if space else position
+
+
+def _echoable(value: Any) -> Any:
+    """``value`` if the codec can send it back (finite, text without a lone surrogate), else :data:`NO_ID`."""
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        return NO_ID
+    return value
+
+
+def _leading_id(text: str) -> Any:
+    """The top-level ``"id"`` of the object ``text`` starts with, if its member ends within the text."""
+    position = _skip_space(text, 0)
+    if not text.startswith("{", position):
+        return NO_ID
+    position += 1
+    while True:
+        position = _skip_space(text, position)
+        key, position = _LENIENT.raw_decode(text, position)
+        position = _skip_space(text, position)
+        if not isinstance(key, str) or not text.startswith(":", position):
+            return NO_ID
+        position = _skip_space(text, position + 1)
+        value, position = _LENIENT.raw_decode(text, position)
+        if key == "id":
+            return _echoable(value)
+        position = _skip_space(text, position)
+        if not text.startswith(",", position):
+            return NO_ID
+        position += 1
+
+
+def refused_request_id(text: str, *, whole: bool = True) -> Any:
+    """The ``id`` of a message refused whole (its reply must still carry it), or :data:`NO_ID`.
+
+    With ``whole``, the message is read leniently (what the codec refuses stands for a value never
+    echoed), so its top-level ``id`` is found wherever it is. A message too large to read whole
+    (``whole=False``) is searched in its first :data:`ID_SCAN_CHARS` characters only: its ``id`` comes
+    back if it is a member of the top-level object that ends there. An ``id`` that cannot be sent back
+    (``NaN``, a lone surrogate) is not echoed.
+    """
+    try:
+        if not whole:
+            return _leading_id(text[:ID_SCAN_CHARS])
+        content = _LENIENT.decode(text)
+    except (ValueError, RecursionError):
+        return NO_ID
+    if not isinstance(content, dict) or "id" not in content:
+        return NO_ID
+    return _echoable(content["id"])

@@ -48,7 +48,14 @@ from endrpi_project.access.tokens import (
     websocket_secret,
 )
 from endrpi_project.api.actions import Action, ActionTable
-from endrpi_project.api.envelope import NO_ID, LoneSurrogate, envelope, json_decode, json_encode
+from endrpi_project.api.envelope import (
+    NO_ID,
+    LoneSurrogate,
+    envelope,
+    json_decode,
+    json_encode,
+    refused_request_id,
+)
 from endrpi_project.api.errors import EndrpiError, Unauthorized, error_message
 from endrpi_project.api.tally import tally
 from endrpi_project.push.hub import MESSAGE_TYPE, remote_layer
@@ -266,23 +273,33 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
         """Channel-layer handler for :data:`endrpi_project.push.hub.MESSAGE_TYPE` (see SubscriberConsumer)."""
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """Decode and answer one frame. A frame refused whole still gets its ``id`` back when it has one
+        (:func:`~endrpi_project.api.envelope.refused_request_id`), so a client matching replies by id
+        is never left waiting."""
         try:
             message_size_check(text_data if text_data is not None else bytes_data or b"")
         except EndrpiError as error:
-            await self.send_json(envelope(None, error=error.message))
+            await self.refuse(text_data, bytes_data, error=error.message, whole=False)
             return
         if text_data is None:
-            await self.send_json(envelope(None, error="Received invalid message: send JSON as a text frame"))
+            await self.refuse(None, bytes_data, error="Received invalid message: send JSON as a text frame")
             return
         try:
             content = await self.decode_json(text_data)
         except LoneSurrogate as error:
-            await self.send_json(envelope(None, error=f"Received invalid message: {error}"))
+            await self.refuse(text_data, None, error=f"Received invalid message: {error}")
             return
         except (ValueError, RecursionError):
-            await self.send_json(envelope(None, error="Received invalid message: not valid JSON"))
+            await self.refuse(text_data, None, error="Received invalid message: not valid JSON")
             return
         await self.receive_json(content)
+
+    async def refuse(self, text_data: str | None, bytes_data: bytes | None, *, error: str, whole: bool = True) -> None:
+        """Answer a frame refused whole with ``error``, echoing the ``id`` it holds, if any."""
+        if text_data is None and bytes_data is not None:
+            text_data = bytes_data.decode("utf-8", "replace")
+        request_id = refused_request_id(text_data, whole=whole) if text_data is not None else NO_ID
+        await self.reply(None, error=error, request_id=request_id)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):
