@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "endrpi_project.access",
     "system",
     "pins",
+    "sensors",
     "endrpi_project.history",
     "endrpi_project.metrics",
     "endrpi_project.mqtt",
@@ -272,6 +273,8 @@ ENDRPI_WS_WRITE_BURST = env_int("ENDRPI_WS_WRITE_BURST", 100, minimum=1)
 # days; samples wait in memory and are written in one transaction every FLUSH_INTERVAL seconds (SD
 # cards wear with every write: a power cut loses at most that much).
 ENDRPI_HISTORY_INTERVAL = env_int("ENDRPI_HISTORY_INTERVAL", 10, minimum=1, maximum=3600)
+# Seconds between two looks for the Pi's own sensors (1-wire, IIO, hwmon) and readings of them all.
+ENDRPI_SENSORS_INTERVAL = env_int("ENDRPI_SENSORS_INTERVAL", 10, minimum=1, maximum=3600)
 ENDRPI_HISTORY_RETENTION = env_int("ENDRPI_HISTORY_RETENTION", 30, minimum=1, maximum=3650)
 ENDRPI_HISTORY_FLUSH_INTERVAL = env_int("ENDRPI_HISTORY_FLUSH_INTERVAL", 60, minimum=1, maximum=3600)
 

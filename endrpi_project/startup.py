@@ -22,6 +22,7 @@ from endrpi_project.access.tokens import access_exposure_warn
 from endrpi_project.history.services import history_start, history_stop
 from endrpi_project.mqtt import services as mqtt_services
 from pins.services import pins_start
+from sensors.services import sensors_start, sensors_stop
 from system.services import system_start, system_stop
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ def startups() -> list[Startup]:
         Startup("exposure warning", start=_now(access_exposure_warn)),
         Startup("GPIO and saved pin configurations", start=_in_thread(pins_start)),
         Startup("readings this machine cannot take (warned once)", start=system_start, stop=system_stop),
+        Startup("the Pi's own sensors, found and read", start=sensors_start, stop=sensors_stop),
         Startup("history sampler", start=history_start, stop=history_stop),
         Startup("MQTT bridge", start=mqtt_services.start, stop=mqtt_services.stop),
     ]

@@ -134,3 +134,13 @@ def fresh_limits() -> None:
     from endrpi_project.access import limits
 
     limits.limits_reset()
+
+
+@pytest.fixture(autouse=True)
+def sensors_fresh():
+    """Each test finds the sensors of its own fake /sys: no monitor, reading or label carried over."""
+    from sensors.services import sensor_monitor_reset
+
+    sensor_monitor_reset()
+    yield
+    sensor_monitor_reset()
