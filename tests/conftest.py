@@ -12,6 +12,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -54,19 +55,48 @@ class FakeVcgencmd:
     """A ``vcgencmd`` script that answers as the firmware does; its answers can be changed.
 
     Models raspberrypi/utils ``vcgencmd/vcgencmd.c``: ``main`` prints the firmware's answer text
-    (``throttled=0x50005``, ``frequency(48)=1500398464``) and exits with the firmware's error word;
-    ``mbox_open`` prints ``Can't open device file: /dev/vcio_gencmd`` and exits 255 when neither
-    ``/dev/vcio_gencmd`` nor ``/dev/vcio`` opens (``fail=True``).
+    (``throttled=0x50005``, ``frequency(48)=1500398464``) and exits with the firmware's error word.
+    Two ways it fails without reaching the firmware, both modelled:
+
+    - ``fail="no_device"`` (or ``True``): ``mbox_open`` tries ``/dev/vcio_gencmd`` then ``/dev/vcio``;
+      when neither opens it prints ``Can't open device file: /dev/vcio_gencmd`` (the first name only)
+      and calls ``exit(-1)``: exit status 255.
+    - ``fail="ioctl"``: the mailbox ioctl fails (a firmware that does not know the gencmd tag: the
+      kernel answers ``EINVAL``, raspberrypi/linux ``drivers/firmware/raspberrypi.c``
+      ``rpi_firmware_property_list``). ``mbox_property`` prints ``ioctl_set_msg failed:-1``, and
+      ``gencmd`` goes on to print the text at ``p+6``, which is the command it sent, since the kernel
+      copies nothing back on failure (``drivers/char/broadcom/vcio.c`` ``vcio_user_property_list``);
+      the error word ``p[5]`` is still the 0 it sent, so the exit status is 0.
+
+    Each run appends its arguments to :attr:`runs`, so tests can count the processes started.
+    A command the fake does not know is not modelled (stderr and 255 stand in).
     """
 
     path: Path
 
+    @property
+    def runs(self) -> list[str]:
+        log = self.path.with_name("vcgencmd.runs")
+        return log.read_text().splitlines() if log.exists() else []
+
     def answer(
-        self, *, throttled: str = "0x0", arm: int = 1500398464, core: int = 500000992, fail: bool = False
+        self,
+        *,
+        throttled: str = "0x0",
+        arm: int = 1500398464,
+        core: int = 500000992,
+        fail: bool | Literal["no_device", "ioctl"] = False,
     ) -> None:
-        failure = 'echo "Can\'t open device file: /dev/vcio_gencmd"; exit 255' if fail else ""
+        failure = {
+            True: 'echo "Can\'t open device file: /dev/vcio_gencmd"; exit 255',
+            "no_device": 'echo "Can\'t open device file: /dev/vcio_gencmd"; exit 255',
+            "ioctl": 'echo "ioctl_set_msg failed:-1"; echo "$*"; exit 0',
+            False: "",
+        }[fail]
+        log = self.path.with_name("vcgencmd.runs")
         self.path.write_text(
             "#!/bin/sh\n"
+            f'echo "$*" >> "{log}"\n'
             f"{failure}\n"
             'case "$1 $2" in\n'
             f'  "get_throttled ") echo "throttled={throttled}" ;;\n'

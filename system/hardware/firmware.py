@@ -1,8 +1,12 @@
 """The VideoCore firmware: throttle flags and measured clocks.
 
-A :class:`Firmware` asks its sources in order and remembers, for each question, the first one that
-answers, so a missing source costs one failed attempt per process, not one per reading. The order
-differs per question because the sources do not all mean the same thing (paths below
+A :class:`Firmware` asks its sources in order, for each question, and uses the first one that
+answers. A source that fails is set aside for :data:`RETRY_SECONDS` (the next one in the order
+answers meanwhile) and then asked again, so a missing source costs one cheap attempt every few
+seconds, not one per reading, and a source that comes back (a udev rule applied, a device added) is
+preferred again. ``vcgencmd`` is the exception: while a device source answers it is not started
+again, since it opens the same devices (a process per attempt would be the opposite of cheap). The
+order differs per question because the sources do not all mean the same thing (paths below
 ``ENDRPI_HOST_ROOT``):
 
 ``vcio_gencmd``
@@ -41,8 +45,11 @@ warning with a backtrace in ``dmesg`` and taints the kernel (raspberrypi/linux
 (``/proc/sys/kernel/osrelease``) is older than 4.19, and never opened otherwise.
 
 Each source raises :class:`FirmwareUnavailable` when it is not there or refuses access (no device,
-no permission, a tag the firmware does not know) so the next one is tried, and
-:class:`FirmwareError` when it is there but answered badly. The byte layouts are pure functions in
+no permission, a tag the firmware does not know; ``vcgencmd`` exiting 255 because it could open
+neither device) so the next one is tried at once, and :class:`FirmwareError` when it is there but
+answered badly (a garbled answer, a firmware that did not answer in time): that reading fails, since
+every source asks the same firmware, and the source is set aside, so the next reading asks the
+next one. The byte layouts are pure functions in
 :mod:`system.parsers`; the ioctl goes through a :class:`MailboxDevice`, which tests replace.
 
 Calls to the firmware run in their own small pool of threads (:class:`FirmwareCalls`), one call per
@@ -61,6 +68,7 @@ import shutil
 import struct
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -101,6 +109,7 @@ class ThrottleAnswer:
 
 class FirmwareSource(Protocol):
     name: str
+    process: bool  # asking it starts a process (vcgencmd), rather than one ioctl or read
 
     def get_throttled(self) -> ThrottleAnswer: ...
 
@@ -146,6 +155,8 @@ def _unavailable_or_error(device: str, error: OSError) -> FirmwareError:
 class GencmdSource:
     """The firmware's text commands through the gencmd tag on a mailbox device, as vcgencmd sends them."""
 
+    process = False
+
     def __init__(self, name: str, path: Path, device: MailboxDevice) -> None:
         self.name = name
         self.path = path
@@ -172,6 +183,7 @@ class PropertyTagSource:
     """``/dev/vcio``: the mailbox property tags, without a process."""
 
     name = "vcio_property"
+    process = False
 
     def __init__(self, path: Path, device: MailboxDevice) -> None:
         self.path = path
@@ -227,6 +239,7 @@ class SysfsThrottleSource:
     """The kernel's ``get_throttled`` sysfs file: throttling only, and only on kernels before 4.19."""
 
     name = "sysfs"
+    process = False
 
     def __init__(self, root: Path, patterns: Sequence[str] = SYSFS_THROTTLED) -> None:
         self.root = root
@@ -268,10 +281,22 @@ class SysfsThrottleSource:
         raise FirmwareUnavailable("sysfs has no measured clocks")
 
 
+# What vcgencmd prints when it could not ask (raspberrypi/utils vcgencmd/vcgencmd.c): mbox_open
+# opens /dev/vcio_gencmd, then /dev/vcio, and when neither opens prints this and exit(-1)s (status
+# 255); mbox_property prints "ioctl_set_msg failed:-1" when the mailbox ioctl fails (the kernel
+# refused the tag, the firmware does not know it) and gencmd then prints the buffer it sent, which
+# the kernel did not write back (drivers/char/broadcom/vcio.c vcio_user_property_list), exit status 0.
+VCGENCMD_NO_DEVICE = "Can't open device file"
+VCGENCMD_IOCTL_FAILED = "ioctl_set_msg failed"
+# main prints this and exits with the firmware's error word when the firmware refused the command.
+VCGENCMD_FIRMWARE_REFUSED = "vc_gencmd_read_response returned"
+
+
 class VcgencmdSource:
     """``vcgencmd`` run as a process: the slowest source, used when no device answers."""
 
     name = "vcgencmd"
+    process = True
 
     def __init__(self, command: str, timeout: float) -> None:
         self.command = command
@@ -293,9 +318,16 @@ class VcgencmdSource:
             raise FirmwareError(f"{self.command} {' '.join(args)} timed out after {self.timeout}s") from None
         except OSError as error:
             raise FirmwareUnavailable(f"{self.command} could not run: {error}") from None
+        said = " ".join((completed.stdout + completed.stderr).split())
+        asked = f"{self.command} {' '.join(args)}"
+        if VCGENCMD_NO_DEVICE in completed.stdout or VCGENCMD_IOCTL_FAILED in completed.stdout:
+            # It could not reach the firmware: the same doors as the mailbox sources, closed.
+            raise FirmwareUnavailable(f"{asked} failed: {said} (exit status {completed.returncode})")
+        if completed.returncode > 0 and VCGENCMD_FIRMWARE_REFUSED in completed.stdout:
+            # The firmware refused the text command, as a non-zero error word on a mailbox device.
+            raise FirmwareUnavailable(f"{asked} failed: {said}")
         if completed.returncode != 0:
-            detail = (completed.stderr or completed.stdout).strip() or f"exit status {completed.returncode}"
-            raise FirmwareError(f"{self.command} {' '.join(args)} failed: {detail}")
+            raise FirmwareError(f"{asked} failed: {said or f'exit status {completed.returncode}'}")
         return completed.stdout
 
     def get_throttled(self) -> ThrottleAnswer:
@@ -322,71 +354,131 @@ ORDER: dict[Question, tuple[str, ...]] = {
 }
 
 
+# A source that failed is not asked again for this long (per question); the next source answers
+# meanwhile. Short, so a source that comes back is used again soon; long enough that a failing
+# source is asked a few times a minute at most, whatever the number of readers.
+RETRY_SECONDS = 10.0
+
+
 @dataclass(frozen=True)
 class Attempt:
-    """What one source said when it was asked while the firmware was looking for one that answers."""
+    """What one source said when it was asked (or why it was passed over) while looking for an answer."""
 
     source: str
     answer: object = None  # what it answered (a ThrottleAnswer, hertz), or None
     reason: str | None = None  # why it did not answer, or None
 
 
-class Firmware:
-    """Asks each source in turn; for each question keeps using the first source that answered it.
+@dataclass(frozen=True)
+class _SetAside:
+    until: float  # time.monotonic() after which it is asked again
+    reason: str
 
-    Questions are remembered apart because a source may answer one and not the other (sysfs knows
-    throttling but not clocks), and because they are asked in different orders.
+
+class Firmware:
+    """Asks each source in turn, for each question, and answers with the first that answers.
+
+    Questions are kept apart because a source may answer one and not the other (sysfs knows
+    throttling but not clocks), and because they are asked in different orders. For each question
+    a source that failed is passed over for ``retry_after`` seconds, so a reading costs one call
+    to the source that answered last, plus, every ``retry_after`` seconds, one attempt at each
+    better source that had failed. A source that starts a process (vcgencmd) is not tried again
+    while a source that does not is answering. Calls run in the firmware's own threads
+    (:class:`FirmwareCalls`), never on the event loop.
     """
 
-    def __init__(self, sources: Sequence[FirmwareSource], order: dict[Question, tuple[str, ...]] = ORDER) -> None:
+    def __init__(
+        self,
+        sources: Sequence[FirmwareSource],
+        order: dict[Question, tuple[str, ...]] = ORDER,
+        *,
+        retry_after: float = RETRY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         by_name = {source.name: source for source in sources}
         self.sources = list(sources)
         self.order: dict[Question, list[FirmwareSource]] = {
             question: [by_name[name] for name in names if name in by_name] for question, names in order.items()
         }
+        self.retry_after = retry_after
+        self._clock = clock
         self._working: dict[Question, FirmwareSource] = {}
+        self._set_aside: dict[tuple[Question, str], _SetAside] = {}
         self._attempts: dict[Question, list[Attempt]] = {}
         self._lock = threading.Lock()
 
     @property
     def source_name(self) -> str | None:
-        """The source that answers throttling (else clocks), once one has; ``None`` before."""
+        """The source that answered throttling (else clocks) last; ``None`` before one has."""
         working = self._working.get("throttled") or self._working.get("clock")
         return working.name if working else None
 
     def source_for(self, question: Question) -> str | None:
+        """The source that answered ``question`` last, unless it has failed since."""
         working = self._working.get(question)
         return working.name if working else None
 
     def attempts(self, question: Question) -> list[Attempt]:
-        """What each source asked said, up to the one that answered, the first time ``question`` was asked."""
+        """What each source asked (or passed over) said, up to the one that answered, the last time
+        ``question`` was asked past the source that answered before."""
         return list(self._attempts.get(question, []))
 
-    def _ask(self, kind: Question, question: Callable[[FirmwareSource], T]) -> T:
+    def _passed_over(self, kind: Question, source: FirmwareSource, now: float) -> str | None:
+        """Why ``source`` is not asked now, or ``None``."""
+        aside = self._set_aside.get((kind, source.name))
+        if aside is not None and now < aside.until:
+            return f"{aside.reason} (asked again in {aside.until - now:.0f} s)"
         working = self._working.get(kind)
-        if working is not None:
-            return question(working)
+        if aside is not None and source.process and working is not None and not working.process:
+            # vcgencmd opens the same devices: it cannot answer where they do not.
+            return f"{aside.reason} (not started again while {working.name} answers)"
+        return None
+
+    def _ask(self, kind: Question, question: Callable[[FirmwareSource], T]) -> T:
+        now = self._clock()
+        working = self._working.get(kind)
         attempts: list[Attempt] = []
         for source in self.order[kind]:
+            passed = self._passed_over(kind, source, now)
+            if passed is not None:
+                attempts.append(Attempt(source.name, reason=passed))
+                continue
             try:
                 answer = question(source)
-            except FirmwareUnavailable as error:
-                attempts.append(Attempt(source.name, reason=str(error)))
-                continue
             except FirmwareError as error:
                 attempts.append(Attempt(source.name, reason=str(error)))
-                self._attempts[kind] = attempts
+                with self._lock:
+                    self._set_aside[(kind, source.name)] = _SetAside(now + self.retry_after, str(error))
+                    if self._working.get(kind) is source:
+                        del self._working[kind]
+                if isinstance(error, FirmwareUnavailable):
+                    continue
+                self._attempts[kind] = attempts  # there, but answered badly: this reading fails
                 raise
             attempts.append(Attempt(source.name, answer=answer))
             with self._lock:
-                if kind not in self._working:
-                    logger.info("Reading the firmware's %s through %s", kind, source.name)
-                    self._working[kind] = source
-                    self._attempts[kind] = attempts
+                self._set_aside.pop((kind, source.name), None)
+                self._working[kind] = source
+            if source is not working:
+                self._attempts[kind] = attempts
+                self._log_change(kind, working, source, attempts)
             return answer
         self._attempts[kind] = attempts
         reasons = "; ".join(f"{attempt.source}: {attempt.reason}" for attempt in attempts)
         raise FirmwareUnavailable(f"no firmware source answered ({reasons})")
+
+    @staticmethod
+    def _log_change(
+        kind: Question, before: FirmwareSource | None, now: FirmwareSource, attempts: list[Attempt]
+    ) -> None:
+        if before is None:
+            logger.info("Reading the firmware's %s through %s", kind, now.name)
+            return
+        why = next((attempt.reason for attempt in attempts if attempt.source == before.name), None)
+        if why is None:
+            logger.info("Reading the firmware's %s through %s again (instead of %s)", kind, now.name, before.name)
+        else:
+            logger.warning("Reading the firmware's %s through %s: %s failed (%s)", kind, now.name, before.name, why)
 
     def get_throttled(self) -> ThrottleAnswer:
         return self._ask("throttled", lambda source: source.get_throttled())
