@@ -392,7 +392,7 @@ class Firmware:
         sources: Sequence[FirmwareSource],
         order: dict[Question, tuple[str, ...]] = ORDER,
         *,
-        retry_after: float = RETRY_SECONDS,
+        retry_after: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         by_name = {source.name: source for source in sources}
@@ -400,7 +400,7 @@ class Firmware:
         self.order: dict[Question, list[FirmwareSource]] = {
             question: [by_name[name] for name in names if name in by_name] for question, names in order.items()
         }
-        self.retry_after = retry_after
+        self.retry_after = RETRY_SECONDS if retry_after is None else retry_after
         self._clock = clock
         self._working: dict[Question, FirmwareSource] = {}
         self._set_aside: dict[tuple[Question, str], _SetAside] = {}

@@ -11,6 +11,7 @@ from endrpi_project.history.models import Sample, ThrottleEvent
 from endrpi_project.history.sampler import EVENTS_CHANGED, HISTORY_UPDATED, Sampler, throttle_word
 from endrpi_project.history.store import HistoryStore
 from system import services as system
+from system.hardware import firmware
 from tests.history.conftest import DAY_MS
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +75,11 @@ def test_a_failing_reading_is_null_in_the_sample(sampler, host_root):
     assert row[2] == 1500398464
 
 
-def test_without_a_throttle_reading_the_watch_pauses_until_the_next_sample(sampler, vcgencmd):
+def test_without_a_throttle_reading_the_watch_pauses_until_the_next_sample(sampler, vcgencmd, monkeypatch):
+    # The firmware asks a source that failed again after RETRY_SECONDS (10 s, the default sample
+    # interval); here the next sample comes at once, so without that wait.
+    monkeypatch.setattr(firmware, "RETRY_SECONDS", 0.0)
+    firmware.get_firmware.cache_clear()
     vcgencmd.answer(fail=True)
     sampler._tick(True, False)
     assert sampler.watching is False
