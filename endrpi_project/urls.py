@@ -40,5 +40,5 @@ urlpatterns = [
 ]
 
 handler400 = "endrpi_project.api.errors.bad_request"
-handler404 = "endrpi_project.api.errors.not_found"
+handler404 = "endrpi_project.pages.views.not_found"
 handler500 = "endrpi_project.api.errors.internal_error"

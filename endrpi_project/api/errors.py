@@ -177,7 +177,8 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
 # --- JSON error pages for requests no DRF view answers (urls.handler400/404/500) ---
 
 
-def _wants_html(request: HttpRequest) -> bool:
+def wants_html(request: HttpRequest) -> bool:
+    """Whether the client is a browser asking for a page (``Accept`` names ``text/html`` before JSON)."""
     accept = request.headers.get("Accept", "")
     return "text/html" in accept and not accept.startswith("application/json")
 
@@ -191,13 +192,13 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
         return JsonResponse({"message": request_too_large_message()}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     # Messages that help the client and give nothing away; any other refusal stays a plain "Bad request".
     message = str(exception) if isinstance(exception, (DisallowedHost, TooManyFieldsSent)) else "Bad request"
-    if _wants_html(request):
+    if wants_html(request):
         return HttpResponse(f"<h1>Bad request</h1><p>{escape(message)}</p>", status=400)
     return JsonResponse({"message": message}, status=400)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    if _wants_html(request):
+    if wants_html(request):
         return page_not_found(request, exception or Exception("Not found"))
     return JsonResponse({"message": f"Not found: {request.path}"}, status=404)
 
@@ -207,17 +208,17 @@ def internal_error(request: HttpRequest) -> HttpResponse:
     exception = sys.exc_info()[1]  # Django calls this view inside its ``except`` block
     if isinstance(exception, DatabaseError):
         status_code, message = error_message(exception)
-        if _wants_html(request):  # the admin in a browser
+        if wants_html(request):  # the admin in a browser
             return HttpResponse(f"<h1>Service unavailable</h1><p>{escape(message)}</p>", status=status_code)
         return JsonResponse({"message": message}, status=status_code)
-    if _wants_html(request):
+    if wants_html(request):
         return server_error(request)
     return JsonResponse({"message": "Internal server error"}, status=500)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """``CSRF_FAILURE_VIEW``: a form post to a page (the admin, the dashboard) without Django's CSRF token."""
-    if _wants_html(request):
+    if wants_html(request):
         return django_csrf_failure(request, reason)
     return JsonResponse({"message": f"Forbidden by the CSRF check: {reason}"}, status=status.HTTP_403_FORBIDDEN)
 
@@ -244,7 +245,7 @@ class JsonErrorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        if response.status_code < 400 or _is_json(response) or _wants_html(request):
+        if response.status_code < 400 or _is_json(response) or wants_html(request):
             return response
         allowed = response.get("Allow")
         message = f"{response.reason_phrase}: {request.method} {request.path}"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from endrpi_project.api import errors
 from endrpi_project.pages.header import header_rows
 from endrpi_project.pages.throttle import THROTTLE_ROWS
 from endrpi_project.websocket.registry import action_table
@@ -24,8 +24,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "header_rows": header_rows(),
             "throttle_rows": THROTTLE_ROWS,
             "page": "dashboard",
-            # The fleet page (the MQTT app) lists the Pis on the broker; linked when MQTT is on.
-            "fleet": bool(settings.ENDRPI_MQTT_URL),
         },
     )
 
@@ -34,3 +32,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def websocket_docs(request: HttpRequest) -> HttpResponse:
     """The WebSocket API, generated from the action table the consumer dispatches through."""
     return render(request, "endrpi/websocket.html", {"actions": action_table().actions, "page": "websocket"})
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler404``: a browser gets a page in the dashboard's look with the way back; an API client
+    the JSON ``Message`` of :func:`endrpi_project.api.errors.not_found`."""
+    if not errors.wants_html(request):
+        return errors.not_found(request, exception)
+    return render(request, "endrpi/not_found.html", {"path": request.path, "subtitle": "Not found"}, status=404)

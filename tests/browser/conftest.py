@@ -38,6 +38,7 @@ PIN_SETTINGS = """
 from pins.models import PinSetting
 PinSetting.objects.create(pin=17, label="Garage relay", io="OUTPUT", state=1.0)
 PinSetting.objects.create(pin=27, label="Door sensor", locked=True)
+PinSetting.objects.create(pin=5, label="Workshop extractor fan behind the north wall, relay 2 channel 4")
 """
 
 # Two days of history before the server starts, written through the history store's own write path
@@ -82,14 +83,20 @@ from playwright.sync_api import (  # noqa: E402
 )
 
 
-def start_server(base: Path, port: int | None = None) -> Generator[LiveServer, None, None]:
+def start_server(base: Path, port: int | None = None, *, readable: bool = True) -> Generator[LiveServer, None, None]:
+    """The server the browser tests open. ``readable=False``: a machine where no reading can be taken
+    (no thermal zone, no /proc files, no firmware) and no history was recorded before it started."""
     tree = HostTree(base / "host")
-    tree.write("sys/class/thermal/thermal_zone0/temp", "51540\n")
-    tree.write("proc/uptime", "1234.4 1.0\n")
-    tree.write("proc/meminfo", (FIXTURES / "meminfo.txt").read_text())
     firmware = FakeVcgencmd(base / "bin" / "vcgencmd")
     firmware.path.parent.mkdir(parents=True, exist_ok=True)
-    firmware.answer(throttled="0x50005")
+    if readable:
+        tree.write("sys/class/thermal/thermal_zone0/temp", "51540\n")
+        tree.write("proc/uptime", "1234.4 1.0\n")
+        tree.write("proc/meminfo", (FIXTURES / "meminfo.txt").read_text())
+        firmware.answer(throttled="0x50005")
+    else:
+        tree.root.mkdir(parents=True)
+        firmware.answer(fail=True)
     data = base / "data"
     env = {
         "ENDRPI_HOST_ROOT": str(tree.root),
@@ -104,7 +111,7 @@ def start_server(base: Path, port: int | None = None) -> Generator[LiveServer, N
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=environment, check=True
     )
-    setup = PIN_SETTINGS + HISTORY
+    setup = PIN_SETTINGS + (HISTORY if readable else "")
     subprocess.run([sys.executable, "manage.py", "shell", "-c", setup], cwd=ROOT, env=environment, check=True)
     with live_server(data, env, port=port) as server:
         yield server
@@ -113,6 +120,12 @@ def start_server(base: Path, port: int | None = None) -> Generator[LiveServer, N
 @pytest.fixture(scope="package")
 def server(tmp_path_factory) -> Iterator[LiveServer]:
     yield from start_server(tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="package")
+def unreadable_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """A server on a machine where every reading fails, with no history yet."""
+    yield from start_server(tmp_path_factory.mktemp("unreadable"), readable=False)
 
 
 @pytest.fixture(scope="package")
