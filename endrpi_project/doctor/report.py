@@ -124,11 +124,50 @@ def _gpio(report: Report) -> None:
         report.problems.append("No /dev/gpiochip* is read-write for this user: add it to group gpio.")
 
 
+# What scripts/install-service writes so the service user can read a root-only /dev/vcio.
+FIRMWARE_UDEV_RULE = "etc/udev/rules.d/60-endrpi-firmware.rules"
+FIRMWARE_UDEV_TRIGGER = "sudo udevadm trigger --action=change --sysname-match=vcio"
+
+
+def _mailbox_problem(gencmd: host.FileAccess, vcio: host.FileAccess) -> str | None:
+    """Why this user can open neither mailbox device, and the fix; ``None`` when it can open one.
+
+    Raspberry Pi OS's udev rules give group ``video`` ``/dev/vcio`` (raspberrypi-sys-mods
+    ``10-vc.rules``), or on newer systems only ``/dev/vcio_gencmd``, which older kernels lack: then
+    ``/dev/vcio`` is root-only and nothing but root reads the firmware.
+    """
+    if (gencmd.exists and gencmd.readable) or not vcio.exists or vcio.readable:
+        return None
+    who = host.identity()
+    what = (
+        f"{vcio.path} is {vcio.mode} {vcio.owner}:{vcio.group}, not readable for {who.user}, and "
+        f"{gencmd.path} is {'not readable either' if gencmd.exists else 'missing (an older kernel)'}: "
+        "the firmware (throttling, clocks) cannot be read."
+    )
+    if vcio.group == "video" and vcio.mode[4:5] == "r" and "video" not in who.groups:
+        return f"{what} Add {who.user} to group video (scripts/install-service does it for the service user)."
+    rule = host.host_file(FIRMWARE_UDEV_RULE)
+    if rule.exists:
+        return (
+            f"{what} {rule.path} lets only the service user read it: run the doctor as that user "
+            f"(sudo scripts/install-service --doctor); if that fails too, apply the rule: {FIRMWARE_UDEV_TRIGGER}"
+        )
+    return (
+        f"{what} The system's udev rules leave {vcio.path} root-only: sudo scripts/install-service installs "
+        f"/{FIRMWARE_UDEV_RULE}, which lets the service user (alone) read it."
+    )
+
+
 def _firmware(report: Report) -> None:
     section = Section("Firmware (sources in the order the server asks them)")
     report.sections.append(section)
-    for device in ("dev/vcio_gencmd", "dev/vcio"):
-        section.add("device", host.host_file(device).describe())
+    gencmd, vcio = host.host_file("dev/vcio_gencmd"), host.host_file("dev/vcio")
+    for device in (gencmd, vcio):
+        section.add("device", device.describe())
+    mailbox = _mailbox_problem(gencmd, vcio)
+    if mailbox is not None:
+        section.add("problem", mailbox)
+        report.problems.append(mailbox)
     for answer in firmware_sources_report():
         for said in answer.said:
             section.add(f"{answer.question} <- {said.source}", said.said if said.answered else f"no: {said.said}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import re
 import socket
@@ -20,6 +21,7 @@ from pins import hardware as pin_hardware
 from system.hardware import firmware
 from tests.pins.fakes import FakeChip, FakeDevices, fake_lgpio
 from tests.service.conftest import make_tls_files
+from tests.service.test_install_service import install
 from tests.system.fake_firmware import FakeVideoCore, firmware_calls_settle
 
 MODEL = "Raspberry Pi 4 Model B Rev 1.4"
@@ -255,3 +257,66 @@ def test_it_starts_no_pin_library(pi):
     doctor()
     assert pi.lgpio.calls == [], "nothing opened through lgpio, nothing claimed"
     assert pin_hardware.install_gpio(None) is None, "no GPIO was created"
+
+
+# --- /dev/vcio root-only (the system's udev rules give group video only /dev/vcio_gencmd) ---------
+
+
+def root_only_vcio(monkeypatch, root: Path, *, group: str = "root", mode: str = "crw-------") -> None:
+    vcio = root / "dev/vcio"
+    monkeypatch.setattr(
+        host,
+        "file_access",
+        lambda path, real=host.file_access: (
+            host.FileAccess(path=path, exists=True, owner="root", group=group, mode=mode)
+            if path == vcio
+            else real(path)
+        ),
+    )
+
+
+def test_a_root_only_vcio_without_vcio_gencmd_is_named_with_its_fix(videocore, pi, monkeypatch):
+    videocore.refuse["vcio"] = errno.EACCES  # what opening it does for this user
+    root_only_vcio(monkeypatch, pi.root)
+    status, text = doctor()
+    assert status == 1
+    user = host.identity().user
+    problem = (
+        f"  - {pi.root}/dev/vcio is crw------- root:root, not readable for {user}, and {pi.root}/dev/vcio_gencmd "
+        "is missing (an older kernel): the firmware (throttling, clocks) cannot be read. The system's udev rules "
+        f"leave {pi.root}/dev/vcio root-only: sudo scripts/install-service installs "
+        "/etc/udev/rules.d/60-endrpi-firmware.rules, which lets the service user (alone) read it."
+    )
+    assert problem in text.splitlines()
+    assert shows(text, "problem", f"{pi.root}/dev/vcio is crw------- root:root")
+
+
+def test_a_vcio_of_group_video_tells_a_user_outside_it_to_join(videocore, pi, monkeypatch):
+    videocore.refuse["vcio"] = errno.EACCES
+    root_only_vcio(monkeypatch, pi.root, group="video", mode="crw-rw----")
+    monkeypatch.setattr(host, "identity", lambda: host.Identity(user="someone", uid=1001, groups=["someone"]))
+    _, text = doctor()
+    assert "not readable for someone" in text
+    assert "Add someone to group video (scripts/install-service does it for the service user)." in text
+
+
+def test_once_install_service_wrote_the_rule_it_says_who_the_rule_is_for(videocore, pi, monkeypatch, tmp_path):
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    (shims / "setfacl").write_text("#!/bin/sh\n")
+    (shims / "setfacl").chmod(0o755)
+    assert install(pi.root, path=shims).returncode == 0  # a dry run below the fixture tree
+    videocore.refuse["vcio"] = errno.EACCES
+    root_only_vcio(monkeypatch, pi.root)
+    _, text = doctor()
+    assert f"{pi.root}/etc/udev/rules.d/60-endrpi-firmware.rules lets only the service user read it" in text
+    assert "sudo udevadm trigger --action=change --sysname-match=vcio" in text
+
+
+def test_a_readable_vcio_gencmd_is_enough(videocore, pi, monkeypatch):
+    videocore.devices.add("vcio_gencmd")
+    (pi.root / "dev/vcio_gencmd").write_text("")
+    root_only_vcio(monkeypatch, pi.root)
+    status, text = doctor()
+    assert status == 0, text
+    assert "root-only" not in text

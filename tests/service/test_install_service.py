@@ -56,8 +56,9 @@ class Run:
         return found
 
 
-def install(root: Path, *args: str, user: str | None = None) -> Run:
-    """The script as a test runs it: below ``root``, for a user that does not exist, with this checkout's venv."""
+def install(root: Path, *args: str, user: str | None = None, path: Path | None = None) -> Run:
+    """The script as a test runs it: below ``root``, for a user that does not exist, with this checkout's venv
+    (``path``: a directory of stand-in commands put first on the PATH)."""
     user = user or f"endrpi-t{uuid.uuid4().hex[:8]}"
     if "--data-dir" not in args:
         args = ("--data-dir", "/var/lib/endrpi-test", *args)
@@ -73,7 +74,8 @@ def install(root: Path, *args: str, user: str | None = None) -> Run:
         str(VENV),
         *args,
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    environment = {**os.environ, "PATH": f"{path}:{os.environ['PATH']}"} if path else None
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False, env=environment)
     return Run(result.returncode, result.stdout, result.stderr, root)
 
 
@@ -303,7 +305,7 @@ class Shims:
 def shims(tmp_path) -> Shims:
     directory, log = tmp_path / "shims", tmp_path / "calls.log"
     directory.mkdir()
-    for command in ("useradd", "usermod", "userdel", "systemctl", "runuser", "chown"):
+    for command in ("useradd", "usermod", "userdel", "systemctl", "runuser", "chown", "udevadm", "setfacl"):
         script = directory / command
         script.write_text(f'#!/bin/sh\necho "{command} $*" >> "{log}"\n')
         script.chmod(0o755)
@@ -328,6 +330,7 @@ def fake_venv(directory: Path, log: Path) -> Path:
 
 
 def install_for_real(tmp_path: Path, shims: Shims, *args: str) -> subprocess.CompletedProcess[str]:
+    """Not a dry run: files go to the test's directories, privileged commands to ``shims``."""
     app = tmp_path / "app"
     command = [
         str(SCRIPT),
@@ -341,6 +344,8 @@ def install_for_real(tmp_path: Path, shims: Shims, *args: str) -> subprocess.Com
         str(tmp_path / "etc/endrpi.env"),
         "--unit-dir",
         str(tmp_path / "units"),
+        "--udev-dir",
+        str(tmp_path / "udev"),
         *args,
     ]
     environment = {**os.environ, "PATH": f"{shims.path}:{os.environ['PATH']}"}
@@ -406,3 +411,59 @@ def test_the_service_refuses_a_busy_port_in_one_line_naming_the_setting(tmp_path
         result.stderr.strip()
         == f"ENDRPI_PORT must be a free port from 1 to 65535; {port} is in use on 127.0.0.1 (another server?)"
     )
+
+
+# --- The firmware's /dev/vcio, root-only under some udev rules ------------------------------------
+
+RULE = "etc/udev/rules.d/60-endrpi-firmware.rules"
+
+
+def rule_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def test_it_installs_a_udev_rule_letting_only_the_service_user_read_vcio_where_there_is_no_vcio_gencmd(tmp_path, shims):
+    run = install(tmp_path / "root", user="endrpi-tvcio", path=shims.path)
+    assert run.returncode == 0, run.stderr
+    (rule,) = rule_lines((tmp_path / "root" / RULE).read_text())
+    assert rule == (
+        'KERNEL=="vcio", ACTION!="remove", TEST!="/sys/class/misc/vcio_gencmd", '
+        f'RUN+="{shims.path}/setfacl -m u:endrpi-tvcio:r /dev/%k"'
+    )
+    # Additive and narrow: read for the one user, no group, owner or mode taken from anyone.
+    for widening in ("GROUP", "OWNER", "MODE", "video", ":rw"):
+        assert widening not in rule
+    commands = run.commands
+    assert commands.index("udevadm control --reload") < commands.index(
+        "udevadm trigger --action=change --sysname-match=vcio"
+    ), "applied now, not only at the next boot"
+    assert commands.index("udevadm trigger --action=change --sysname-match=vcio") < commands.index(
+        "systemctl restart endrpi.service"
+    ), "before the service starts"
+
+
+def test_without_setfacl_it_says_how_to_get_it_and_writes_no_rule(tmp_path):
+    run = install(tmp_path)
+    if shutil.which("setfacl"):
+        pytest.skip("setfacl is installed here")
+    assert run.returncode == 0, run.stderr
+    assert "setfacl is not installed (Debian package acl)" in run.stderr
+    assert "sudo apt install acl" in run.stderr
+    assert not (tmp_path / RULE).exists()
+    assert not any(command.startswith("udevadm") for command in run.commands)
+
+
+def test_a_real_run_writes_the_udev_rule_and_uninstall_removes_it(tmp_path, shims):
+    fake_venv(tmp_path / "app/venv", shims.log)
+    result = install_for_real(tmp_path, shims)
+    assert result.returncode == 0, result.stderr
+    rule = tmp_path / "udev/60-endrpi-firmware.rules"
+    assert "u:endrpi-treal:r /dev/%k" in rule.read_text()
+    assert oct(rule.stat().st_mode & 0o777) == "0o644"
+    calls = shims.calls()
+    assert "udevadm control --reload" in calls
+    assert "udevadm trigger --action=change --sysname-match=vcio" in calls
+    result = install_for_real(tmp_path, shims, "--uninstall")
+    assert result.returncode == 0, result.stderr
+    assert not rule.exists()
+    assert shims.calls().count("udevadm control --reload") == 2, "reloaded again without the rule"
