@@ -231,6 +231,10 @@ LOGGING = {
     },
 }
 
+# daphne's access log, a line per request, for debugging (``scripts/serve --verbose``); off by default
+# under ``manage.py endrpi_serve`` (scripts/serve and the service). Plain daphne decides for itself.
+ENDRPI_ACCESS_LOG = env_bool("ENDRPI_ACCESS_LOG", False)
+
 # --- Endrpi hardware -----------------------------------------------------------------------------
 
 # Every file Endrpi reads from /sys, /proc and /dev is looked up below this root, so tests (and a

@@ -8,7 +8,7 @@ VENV="${ENDRPI_VENV:-$ROOT/.venv}"
 REQUIREMENTS="$1"
 
 if [ ! -x "$VENV/bin/python" ]; then
-  echo "Creating virtual environment in $VENV" >&2
+  echo "Creating a virtual environment in $VENV" >&2
   if grep -qs "Raspberry Pi" /proc/device-tree/model; then
     # On a Pi, let the venv see Raspberry Pi OS's own GPIO libraries (python3-lgpio and friends).
     "$PYTHON" -m venv --system-site-packages "$VENV"
@@ -20,7 +20,7 @@ fi
 . "$VENV/bin/activate"
 stamp="$VENV/.installed-$(basename "$REQUIREMENTS")"
 if [ ! -f "$stamp" ] || [ "$REQUIREMENTS" -nt "$stamp" ] || [ requirements/base.txt -nt "$stamp" ]; then
-  echo "Installing $REQUIREMENTS" >&2
+  echo "Installing the requirements ($REQUIREMENTS) into $VENV: a minute or more the first time" >&2
   python -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
   touch "$stamp"
 fi

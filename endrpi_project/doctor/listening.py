@@ -14,6 +14,7 @@ import datetime
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -99,6 +100,42 @@ def listening_urls(listening: Listening, *, bound: list[tuple[str, int]], addres
             if url not in urls:
                 urls.append(url)
     return urls
+
+
+@dataclass(frozen=True)
+class NextSteps:
+    """What ``scripts/serve`` suggests once the server is ready: commands as this checkout spells them."""
+
+    python: str  # e.g. "./.venv/bin/python"
+    install_service: str  # e.g. "./scripts/install-service"
+    admin_exists: bool
+
+
+def next_steps_lines(urls: list[str], steps: NextSteps) -> list[str]:
+    """Three lines: where the dashboard is, how to get to the settings, how to start it at boot.
+
+    The addresses other devices can use come first; the loopback one is named as this machine's.
+    """
+    local = [url for url in urls if _loopback(_url_host(url))]
+    remote = [url for url in urls if url not in local]
+    shown = " or ".join(remote or local)
+    if remote and local:
+        shown += f" (on this machine: {local[0]})"
+    admin = f"{(remote or local or ['/'])[0]}admin/"
+    if steps.admin_exists:
+        settings_line = f"Settings (pin labels, locks): {admin}"
+    else:
+        create = f"{steps.python} manage.py createsuperuser"
+        settings_line = f"Create the admin user for {admin} (pin labels, locks): {create}"
+    return [
+        f"Endrpi is ready. Open the dashboard: {shown}",
+        settings_line,
+        f"Start it at boot as a service: sudo {steps.install_service}   (Ctrl-C stops this one)",
+    ]
+
+
+def _url_host(url: str) -> str:
+    return (urlsplit(url).hostname or "").strip("[]")
 
 
 def _loopback(address: str) -> bool:

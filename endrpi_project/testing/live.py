@@ -13,10 +13,11 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,3 +145,71 @@ def _wait_until_answering(server: LiveServer, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"daphne did not answer within {timeout}s:\n{server.log.read_text()}")
+
+
+@dataclass
+class ServeScript:
+    """``scripts/serve`` running: its process, its port, what it printed, and how long it took to be ready."""
+
+    process: subprocess.Popen[str]
+    port: int
+    output: list[str]
+    ready_seconds: float
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def printed(self) -> str:
+        return "".join(self.output)
+
+
+@contextmanager
+def serve_script(
+    data_dir: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    args: Sequence[str] = (),
+    script: Path = ROOT / "scripts" / "serve",
+    ready: str = "install-service",
+    timeout: float = 120,
+) -> Iterator[ServeScript]:
+    """Run ``scripts/serve`` as a Pi owner does, on 127.0.0.1 and a free port, with the running Python's
+    virtual environment (``ENDRPI_VENV``); ready once a line holds ``ready`` (by default the last of its
+    next steps, naming ``install-service``). Stopped (SIGTERM) afterwards. ``script``: another
+    checkout's, to compare (``bench/serve.py``)."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "ENDRPI_VENV": sys.prefix,
+        "ENDRPI_DATA_DIR": str(data_dir),
+        "ENDRPI_GPIO": "mock",
+        "ENDRPI_HOST": "127.0.0.1",
+        "ENDRPI_PORT": str(port),
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
+    environment.pop("DJANGO_SETTINGS_MODULE", None)
+    output: list[str] = []
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [str(script), *args],
+        cwd=script.parent.parent,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    reader = threading.Thread(target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        deadline = started + timeout
+        while not any(ready in line for line in output):
+            if process.poll() is not None or time.monotonic() > deadline:
+                reader.join(timeout=2)
+                raise RuntimeError(f"scripts/serve was not ready (exit {process.returncode}):\n{''.join(output)}")
+            time.sleep(0.01)
+        yield ServeScript(process, port, output, time.monotonic() - started)
+    finally:
+        stop_process(process)  # type: ignore[arg-type]
+        reader.join(timeout=5)
