@@ -25,6 +25,7 @@ LAYERS = {
     "endrpi_project.push": 2,
     "endrpi_project.websocket": 3,
     "endrpi_project.http": 3,
+    "endrpi_project.readings": 3,
     "system": 4,
     "pins": 4,
     "sensors": 4,
