@@ -85,7 +85,7 @@ def written_per_hour() -> int:
     for first in range(0, 360, 6):
         for row in rows[first : first + 6]:
             store.add_sample(row)
-        store.flush(now=rows[first + 5][0])
+        store.flush(now=rows[first + 5].time)
     size = wal.stat().st_size
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -94,15 +94,16 @@ def written_per_hour() -> int:
 
 
 def query_in_process(rounds: int) -> list[float]:
-    from endrpi_project.history.series import READINGS
+    from endrpi_project.history.series import layout
     from endrpi_project.history.store import HistoryStore
 
+    readings = layout().readings
     store = HistoryStore(retention_ms=30 * DAY_MS)
     times = []
     for _ in range(rounds):
         now = time.time_ns() // 1_000_000
         began = time.perf_counter()
-        answer = store.history(readings=READINGS, since=now - 30 * DAY_MS, until=now, points=500)
+        answer = store.history(readings=readings, since=now - 30 * DAY_MS, until=now, points=500)
         times.append((time.perf_counter() - began) * 1000)
     assert sum(answer["count"]) > 250_000, sum(answer["count"])
     return times

@@ -69,16 +69,3 @@ class Platform:
     network_name: str
     operating_system: OperatingSystem
     model: str | None = None
-
-
-@dataclass(frozen=True)
-class System:
-    """Every reading; a section that failed is ``None`` and its message is in ``errors``."""
-
-    platform: Platform | None
-    temperature: Temperature | None
-    throttle: Throttle | None
-    uptime: UpTime | None
-    frequency: Frequency | None
-    memory: Memory | None
-    errors: dict[str, str]

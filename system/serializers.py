@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-
-@extend_schema_field(OpenApiTypes.NUMBER)
-class NumberField(serializers.Field[Any, Any, Any, Any]):
-    """A JSON number that keeps its kind: kilobytes and hertz stay integers, degrees stay floats."""
-
-    def to_representation(self, value: Any) -> Any:
-        return value
+from endrpi_project.readings.serializers import NumberField
 
 
 class MeasurementSerializer(serializers.Serializer[Any]):

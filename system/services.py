@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from django.conf import settings
 
 from endrpi_project.api.errors import ReadingFailed
+from endrpi_project.readings.registry import Readings, reading_failed, readings_read, readings_unavailable
 from system import parsers
 from system.hardware import host
 from system.hardware.firmware import (
@@ -42,7 +43,6 @@ from system.readings import (
     Memory,
     OperatingSystem,
     Platform,
-    System,
     Temperature,
     Throttle,
     UpTime,
@@ -54,10 +54,7 @@ T = TypeVar("T")
 
 
 def _failed(what: str, error: OSError | ValueError) -> ReadingFailed:
-    if isinstance(error, ReadingFailed):
-        return error
-    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-    return ReadingFailed(f"Failed to query {what}: {reason}")
+    return reading_failed(what, error)
 
 
 def _reading(what: str, read: Callable[[], T]) -> T:
@@ -142,6 +139,12 @@ def _frequency(clocks: tuple[int, int]) -> Frequency:
     )
 
 
+def throttle_begin() -> Callable[[], Throttle]:
+    """Ask the firmware now; the function returned waits for the answer (``GET /system`` overlaps it)."""
+    future = firmware_calls.submit("get_throttled", _ask_throttled)
+    return lambda: _throttle(_waited(THROTTLE, future))
+
+
 def throttle_read() -> Throttle:
     """The throttle flags; blocks this thread (never the firmware's pool) at most ``ENDRPI_FIRMWARE_TIMEOUT``."""
     return _throttle(_waited(THROTTLE, firmware_calls.submit("get_throttled", _ask_throttled)))
@@ -150,6 +153,12 @@ def throttle_read() -> Throttle:
 async def throttle_aread() -> Throttle:
     """:func:`throttle_read` for the event loop: awaits the firmware's pool, holds no other thread."""
     return _throttle(await _awaited(THROTTLE, firmware_calls.submit("get_throttled", _ask_throttled)))
+
+
+def frequency_begin() -> Callable[[], Frequency]:
+    """Ask the firmware for both clocks now; the function returned waits for the answer."""
+    future = firmware_calls.submit("measure_clock", _ask_clocks)
+    return lambda: _frequency(_waited(FREQUENCY, future))
 
 
 def frequency_read() -> Frequency:
@@ -210,63 +219,21 @@ def platform_read() -> Platform:
     )
 
 
-SECTIONS: dict[str, Callable[[], object]] = {
-    "platform": platform_read,
-    "temperature": temperature_read,
-    "throttle": throttle_read,
-    "uptime": uptime_read,
-    "frequency": frequency_read,
-    "memory": memory_read,
-}
+def system_read() -> Readings:
+    """Every reading that works (``GET /system``); a failed one is ``None`` with its message in ``errors``.
 
-
-def system_read() -> System:
-    """Every reading that works; a failed one is ``None`` with its message in ``errors``.
-
-    The two firmware calls are started first, so a slow firmware answers both questions while the
-    kernel files are read. Raises :class:`ReadingFailed` only when every reading fails.
+    Raises :class:`ReadingFailed` only when every reading fails. The readings are those declared
+    (``system/declarations.py`` and any other app's ``declarations``), read by the registry.
     """
-    throttled = firmware_calls.submit("get_throttled", _ask_throttled)
-    clocks = firmware_calls.submit("measure_clock", _ask_clocks)
-    sections: dict[str, Callable[[], object]] = {
-        **SECTIONS,
-        "throttle": lambda: _throttle(_waited(THROTTLE, throttled)),
-        "frequency": lambda: _frequency(_waited(FREQUENCY, clocks)),
-    }
-    values: dict[str, object] = {}
-    errors: dict[str, str] = {}
-    for name, read in sections.items():
-        try:
-            values[name] = read()
-        except ReadingFailed as error:
-            values[name] = None
-            errors[name] = error.message
-    if len(errors) == len(sections):
-        raise ReadingFailed("Failed to query system: " + "; ".join(errors.values()))
-    return System(errors=errors, **values)  # type: ignore[arg-type]
+    return readings_read()
 
 
 # --- Start-up: say once what this machine cannot read -------------------------------------------
 
-_ASYNC_SECTIONS: dict[str, Callable[[], Awaitable[object]]] = {
-    "throttle": throttle_aread,
-    "frequency": frequency_aread,
-}
-
 
 async def system_unavailable() -> dict[str, str]:
     """Each reading this machine cannot take, with its message; asked without blocking the loop."""
-    failed: dict[str, str] = {}
-    for name, read in SECTIONS.items():
-        try:
-            aread = _ASYNC_SECTIONS.get(name)
-            if aread is not None:
-                await aread()
-            else:
-                read()  # a kernel file that never waits, or uname
-        except ReadingFailed as error:
-            failed[name] = error.message
-    return failed
+    return await readings_unavailable()
 
 
 _start_tasks: set[asyncio.Task[None]] = set()

@@ -1,16 +1,20 @@
+"""``/system`` and one route per declared reading (``/system/temperature``, ...), from the declarations."""
+
 from __future__ import annotations
 
-from django.urls import re_path
+from django.urls import URLPattern, re_path
 
+from endrpi_project.readings.registry import reading_table
 from system import views
 
-# Each route answers with and without a trailing slash, as clients of the original do both.
-urlpatterns = [
-    re_path(r"^system/?$", views.SystemView.as_view(), name="system"),
-    re_path(r"^system/platform/?$", views.PlatformView.as_view(), name="system-platform"),
-    re_path(r"^system/temperature/?$", views.TemperatureView.as_view(), name="system-temperature"),
-    re_path(r"^system/throttle/?$", views.ThrottleView.as_view(), name="system-throttle"),
-    re_path(r"^system/uptime/?$", views.UptimeView.as_view(), name="system-uptime"),
-    re_path(r"^system/frequency/?$", views.FrequencyView.as_view(), name="system-frequency"),
-    re_path(r"^system/memory/?$", views.MemoryView.as_view(), name="system-memory"),
-]
+
+def reading_urlpatterns() -> list[URLPattern]:
+    # Each route answers with and without a trailing slash, as clients of the original do both.
+    patterns = [re_path(r"^system/?$", views.system_view().as_view(), name="system")]
+    for reading in reading_table().readings:
+        view = views.reading_view(reading)
+        patterns.append(re_path(rf"^system/{reading.key}/?$", view.as_view(), name=f"system-{reading.key}"))
+    return patterns
+
+
+urlpatterns = reading_urlpatterns()

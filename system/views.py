@@ -1,4 +1,9 @@
-"""REST views for system readings: each calls one service and renders it with one serializer."""
+"""REST views for readings: one per declared reading (``/system/<key>``) and ``GET /system``.
+
+Each view calls the reading's service and renders it with its serializer; the views are made from
+the declarations (:mod:`system.declarations`, :func:`endrpi_project.readings.registry.reading_table`),
+so a reading declared anywhere has its route, its schema and its browsable page.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,8 @@ from rest_framework.views import APIView
 from endrpi_project.api.errors import ReadingFailed
 from endrpi_project.api.representation import representer
 from endrpi_project.api.serializers import error_responses
-from system import serializers, services
+from endrpi_project.readings.declaration import Reading
+from endrpi_project.readings.registry import readings_read, system_serializer
 from system.logs import mark_expected_failure
 
 
@@ -48,57 +54,30 @@ class ReadingView(APIView):
         return super().handle_exception(exc)
 
 
-@reading_schema(serializers.SystemSerializer)
-class SystemView(ReadingView):
-    """Every reading at once. A reading that is unavailable here is `null`, with its message in `errors`."""
-
-    read = staticmethod(services.system_read)
-    serializer_class = serializers.SystemSerializer
-
-
-@reading_schema(serializers.PlatformSerializer)
-class PlatformView(ReadingView):
-    """Machine type, network name and operating system."""
-
-    read = staticmethod(services.platform_read)
-    serializer_class = serializers.PlatformSerializer
-
-
-@reading_schema(serializers.TemperatureSerializer)
-class TemperatureView(ReadingView):
-    """System on chip temperature in degrees Celsius."""
-
-    read = staticmethod(services.temperature_read)
-    serializer_class = serializers.TemperatureSerializer
+def reading_view(reading: Reading) -> type[ReadingView]:
+    """``GET /system/<key>``: the reading's model; its description is what the declaration says it measures."""
+    view = type(
+        f"{reading.key.capitalize()}View",
+        (ReadingView,),
+        {
+            "__doc__": reading.measures,
+            "__module__": __name__,
+            "read": staticmethod(reading.read),
+            "serializer_class": reading.serializer,
+        },
+    )
+    decorated: type[ReadingView] = reading_schema(reading.serializer)(view)
+    return decorated
 
 
-@reading_schema(serializers.ThrottleSerializer)
-class ThrottleView(ReadingView):
-    """Under-voltage, frequency capping, throttling and soft temperature limit: now and since boot."""
+def system_view() -> type[ReadingView]:
+    """``GET /system``: every declared reading at once."""
 
-    read = staticmethod(services.throttle_read)
-    serializer_class = serializers.ThrottleSerializer
+    @reading_schema(system_serializer())
+    class SystemView(ReadingView):
+        """Every reading at once. A reading that is unavailable here is `null`, with its message in `errors`."""
 
+        read = staticmethod(readings_read)
+        serializer_class = system_serializer()
 
-@reading_schema(serializers.UpTimeSerializer)
-class UptimeView(ReadingView):
-    """Time since boot."""
-
-    read = staticmethod(services.uptime_read)
-    serializer_class = serializers.UpTimeSerializer
-
-
-@reading_schema(serializers.FrequencySerializer)
-class FrequencyView(ReadingView):
-    """Measured ARM and core clocks in hertz."""
-
-    read = staticmethod(services.frequency_read)
-    serializer_class = serializers.FrequencySerializer
-
-
-@reading_schema(serializers.MemorySerializer)
-class MemoryView(ReadingView):
-    """Total, free and available memory in kilobytes."""
-
-    read = staticmethod(services.memory_read)
-    serializer_class = serializers.MemorySerializer
+    return SystemView

@@ -1,7 +1,8 @@
 """The sampler: a task on the server's event loop that takes the history's readings.
 
 Every second it asks the firmware for the throttle word (the events watch); every
-``ENDRPI_HISTORY_INTERVAL`` seconds it also reads temperature, clocks and memory (a sample); every
+``ENDRPI_HISTORY_INTERVAL`` seconds it also reads every reading whose declaration has a ``history``
+(a sample, see :mod:`.series`); every
 ``ENDRPI_HISTORY_FLUSH_INTERVAL`` seconds it writes what it buffered. All of that runs in the
 sampler's one worker thread (the readings go through :mod:`system.services`, which may wait on the
 firmware; the writes wait on the disk), never on the event loop, and queries of the history run in
@@ -24,10 +25,11 @@ from django.db import DatabaseError, connections
 
 from endrpi_project.api.errors import ReadingFailed
 from endrpi_project.history.parsers import format_time
-from endrpi_project.history.series import FLAGS
-from endrpi_project.history.store import Event, HistoryStore, SampleRow, ThrottleWatch
+from endrpi_project.history.series import Layout, layout
+from endrpi_project.history.store import Event, HistoryStore, Sampled, ThrottleWatch
 from endrpi_project.push.hub import publish
 from system import services as system
+from system.parsers import THROTTLE_BITS, snake_case
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ HISTORY_GROUP = "endrpi.history"
 EVENTS_GROUP = "endrpi.events"
 HISTORY_UPDATED = "HISTORY_UPDATED"
 EVENTS_CHANGED = "EVENTS_CHANGED"
+THROTTLE = "throttle"  # the reading the events watch reads every second
 
 
 def _now_ms() -> int:
@@ -48,8 +51,8 @@ def _now_ms() -> int:
 def throttle_word(throttle: Any) -> int:
     """The firmware word back from a ``Throttle`` reading (each flag at its bit of ``system.parsers.THROTTLE_BITS``)."""
     word = 0
-    for _, attribute, bit in FLAGS:
-        if getattr(throttle, attribute):
+    for field, bit in THROTTLE_BITS.items():
+        if getattr(throttle, snake_case(field)):
             word |= 1 << bit
     return word
 
@@ -70,16 +73,25 @@ def _sticky_since(now: int, throttle: Any) -> int | None:
     return None if uptime is None else now - round(uptime.seconds * 1000)
 
 
-def sample_wire(row: SampleRow) -> dict[str, Any]:
-    """A sample as pushed on ``HISTORY``: each reading as in its model, null where it failed."""
-    time_ms, temperature, arm, core, memory, word = row
-    return {
-        "time": format_time(time_ms),
-        "temperature": None if temperature is None else {"systemOnChip": temperature},
-        "frequency": None if arm is None or core is None else {"arm": arm, "core": core},
-        "memory": None if memory is None else {"available": memory},
-        "throttle": None if word is None else {wire: bool(word >> bit & 1) for wire, _, bit in FLAGS},
-    }
+def sample_wire(row: Sampled, shape: Layout | None = None) -> dict[str, Any]:
+    """A sample as pushed on ``HISTORY``: each kept reading's series by key (a flag as a boolean),
+    null where the reading failed."""
+    shape = shape or layout()
+    out: dict[str, Any] = {"time": format_time(row.time)}
+    for reading in shape.readings:
+        out[reading] = {}
+    failed = {column.reading for column in shape.sampled if row.values.get(column.name) is None}
+    for series in shape.series:
+        if series.reading in failed:
+            continue
+        value = row.values.get(series.source)
+        if series.flag_bit is not None:
+            out[series.reading][series.key] = bool(int(value or 0) >> series.flag_bit & 1)
+        else:
+            out[series.reading][series.key] = value
+    for reading in failed:
+        out[reading] = None
+    return out
 
 
 Published = list[tuple[str, str, Any]]
@@ -182,19 +194,19 @@ class Sampler:
                 events = [event for event in events if not self.store.seen_since(event.condition, boot)]
             published += self._events(events)
         if sample:
-            temperature = _taken(system.temperature_read)
-            frequency = _taken(system.frequency_read)
-            memory = _taken(system.memory_read)
-            row: SampleRow = (
-                now,
-                None if temperature is None else float(temperature.system_on_chip.quantity),
-                None if frequency is None else int(frequency.arm.quantity),
-                None if frequency is None else int(frequency.core.quantity),
-                None if memory is None else int(memory.available.quantity),
-                word,
-            )
+            shape = layout()
+            # Each kept reading, read once; the throttle reading just taken for the watch is reused.
+            taken: dict[str, Any] = {THROTTLE: throttle}
+            for reading in shape.kept:
+                if reading.key not in taken:
+                    taken[reading.key] = _taken(reading.read)
+            values: dict[str, Any] = {}
+            for column in shape.sampled:
+                model = taken.get(column.reading)
+                values[column.name] = None if model is None else column.value(model)
+            row = Sampled(time=now, values=values)
             self.store.add_sample(row)
-            published.append((HISTORY_GROUP, HISTORY_UPDATED, sample_wire(row)))
+            published.append((HISTORY_GROUP, HISTORY_UPDATED, sample_wire(row, shape)))
         if flush:
             try:
                 self.store.flush(now=now)

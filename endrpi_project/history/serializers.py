@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from endrpi_project.history import parsers
-from endrpi_project.history.series import CONDITIONS, FLAGS, READINGS
+from endrpi_project.history.series import CONDITIONS, layout
 
 POINTS_DEFAULT = 500
 POINTS_MAX = 10_000
@@ -66,7 +66,13 @@ class TimeField(serializers.Field[int, str, str, Any]):
         return parsers.format_time(value)
 
 
-_ONE_READING = "(" + "|".join(READINGS) + ")"
+def kept_readings() -> list[str]:
+    """The readings the history keeps (every declared reading with a ``history``), in table order."""
+    return list(layout().readings)
+
+
+# The schema's pattern is the readings declared when the schema module is loaded.
+_ONE_READING = "(" + "|".join(kept_readings()) + ")"
 
 
 @extend_schema_field({"type": "string", "pattern": f"^{_ONE_READING}(,{_ONE_READING})*$", "example": "temperature"})
@@ -75,8 +81,8 @@ class ReadingsField(serializers.Field[list[str], Any, list[str], Any]):
 
     default_error_messages = {
         "invalid": "Expected a list of readings or a comma-separated string",
-        "unknown": 'Unknown reading "{name}"; readings are ' + ", ".join(READINGS),
-        "empty": "Name at least one reading: " + ", ".join(READINGS),
+        "unknown": 'Unknown reading "{name}"; readings are {readings}',
+        "empty": "Name at least one reading: {readings}",
     }
 
     def to_internal_value(self, data: Any) -> list[str]:
@@ -86,11 +92,12 @@ class ReadingsField(serializers.Field[list[str], Any, list[str], Any]):
             names = [name.strip() for name in data]
         else:
             self.fail("invalid")
+        kept = kept_readings()
         for name in names:
-            if name not in READINGS:
-                self.fail("unknown", name=name[:32])
+            if name not in kept:
+                self.fail("unknown", name=name[:32], readings=", ".join(kept))
         if not names:
-            self.fail("empty")
+            self.fail("empty", readings=", ".join(kept))
         return list(dict.fromkeys(names))
 
     def to_representation(self, value: list[str]) -> list[str]:
@@ -115,8 +122,10 @@ _UNTIL_HELP = f"End of the range (default now): {parsers.TIME_FORMS}."
 class HistoryParams(RangeParams):
     readings = ReadingsField(
         required=False,
-        default=list(READINGS),
-        help_text="Which readings: a list or a comma-separated string of " + ", ".join(READINGS) + " (default all).",
+        default=kept_readings(),
+        help_text="Which readings: a list or a comma-separated string of "
+        + ", ".join(kept_readings())
+        + " (default all).",
     )
     since = TimeField(
         required=False, default=_before(86_400_000), help_text=f"Start (default -24h): {parsers.TIME_FORMS}."
@@ -161,11 +170,19 @@ def _group(name: str, keys: list[str]) -> type[serializers.Serializer[Any]]:
     return type(name, (serializers.Serializer,), fields)
 
 
-class HistoryReadingsSerializer(serializers.Serializer[Any]):
-    temperature = _group("HistoryTemperatureSerializer", ["systemOnChip"])(required=False)
-    frequency = _group("HistoryFrequencySerializer", ["arm", "core"])(required=False)
-    memory = _group("HistoryMemorySerializer", ["available"])(required=False)
-    throttle = _group("HistoryThrottleSerializer", [wire for wire, _, _ in FLAGS])(required=False)
+def _readings_serializer() -> type[serializers.Serializer[Any]]:
+    """``readings`` of the answer: per kept reading, its series by key (from the declarations)."""
+    keys: dict[str, list[str]] = {}
+    for series in layout().series:
+        keys.setdefault(series.reading, []).append(series.key)
+    fields = {
+        reading: _group(f"History{reading.capitalize()}Serializer", series_keys)(required=False)
+        for reading, series_keys in keys.items()
+    }
+    return type("HistoryReadingsSerializer", (serializers.Serializer,), fields)
+
+
+HistoryReadingsSerializer = _readings_serializer()
 
 
 class HistorySerializer(serializers.Serializer[Any]):
@@ -198,14 +215,20 @@ class EventsSerializer(serializers.Serializer[Any]):
     events = ThrottleEventSerializer(many=True)
 
 
-class HistorySampleSerializer(serializers.Serializer[Any]):
-    """One sample, as the ``HISTORY`` topic pushes it; a reading that failed is null."""
+def _sample_serializer() -> type[serializers.Serializer[Any]]:
+    """One sample, as the ``HISTORY`` topic pushes it: per kept reading its series by key, null where it failed."""
+    fields: dict[str, Any] = {"time": serializers.CharField(help_text="ISO 8601 UTC")}
+    keys: dict[str, list[str]] = {}
+    for series in layout().series:
+        shown = series.key if series.flag_bit is None else f"{series.key} (boolean)"
+        unit = " ".join(part for part in (series.prefix, series.unit) if part)
+        keys.setdefault(series.reading, []).append(f"{shown}{f': {unit}' if unit else ''}")
+    for reading, described in keys.items():
+        fields[reading] = serializers.DictField(allow_null=True, help_text="{" + ", ".join(described) + "}")
+    return type("HistorySampleSerializer", (serializers.Serializer,), fields)
 
-    time = serializers.CharField(help_text="ISO 8601 UTC")
-    temperature = serializers.DictField(allow_null=True, help_text='{"systemOnChip": degrees Celsius}')
-    frequency = serializers.DictField(allow_null=True, help_text='{"arm": Hz, "core": Hz}')
-    memory = serializers.DictField(allow_null=True, help_text='{"available": kB}')
-    throttle = serializers.DictField(allow_null=True, help_text="The eight Throttle flags")
+
+HistorySampleSerializer = _sample_serializer()
 
 
 def history_csv(answer: dict[str, Any]) -> str:

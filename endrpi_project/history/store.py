@@ -13,7 +13,7 @@ A query reads the summaries for the inside of a long range and the samples at it
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +21,10 @@ from django.db import connection, transaction
 
 from endrpi_project.history import parsers
 from endrpi_project.history.models import MinuteSummary, Sample, TenMinuteSummary, ThrottleEvent
-from endrpi_project.history.series import COLUMN, COLUMNS, CONDITIONS, SERIES, Series
+from endrpi_project.history.series import CONDITIONS, Layout, Series, layout
+from endrpi_project.readings.declaration import Number
 
 SAMPLE_TABLE = Sample._meta.db_table
-SAMPLE_FIELDS = ("time", "temperature", "arm", "core", "memory", "throttle")
 # Summary levels, finest first: (table, unit of time in ms).
 LEVELS = ((MinuteSummary._meta.db_table, parsers.MINUTE_MS), (TenMinuteSummary._meta.db_table, parsers.TEN_MINUTES_MS))
 
@@ -32,10 +32,23 @@ LEVELS = ((MinuteSummary._meta.db_table, parsers.MINUTE_MS), (TenMinuteSummary._
 # table, so doing it every minute would double what every write puts on the SD card.
 PRUNE_EVERY_MS = 3_600_000
 # Samples kept while writes fail, at most; the oldest are dropped first. (A query passes the
-# buffer to SQLite as parameters, six a sample, below SQLite's limit of 32,766.)
+# buffer to SQLite as parameters, one per column of a sample, below SQLite's limit of 32,766.)
 BUFFER_LIMIT = 5_000
-# A sample as buffered and stored: time (ms), temperature, arm, core, memory available, throttle word.
-SampleRow = tuple[int, float | None, int | None, int | None, int | None, int | None]
+BUFFER_PARAMETERS = 32_000
+
+
+@dataclass(frozen=True)
+class Sampled:
+    """A sample as buffered and stored: its time (ms) and each sample column's value (None: failed).
+
+    ``values`` is keyed by column name (``temperature``, ``arm``, ``throttle``); a column it lacks is NULL.
+    """
+
+    time: int
+    values: Mapping[str, Number | None]
+
+    def row(self, fields: Sequence[str]) -> list[Number | None]:
+        return [self.time, *(self.values.get(name) for name in fields[1:])]
 
 
 @dataclass(eq=False)
@@ -110,11 +123,11 @@ class ThrottleWatch:
         return closed
 
 
-def _summary_select(names: Sequence[str], source: str) -> str:
+def _summary_select(names: Sequence[str], source: str, shape: Layout) -> str:
     """``sum(x_n), min(x_min), ...`` over a finer level's rows (``source`` "sample" or "summary")."""
     parts = []
     for name in names:
-        column = COLUMN[name]
+        column = shape.column[name]
         operand = column.per_sample if source == "sample" else name
         parts.append(f"{column.aggregate}({operand})")
     return ", ".join(parts)
@@ -125,14 +138,30 @@ class HistoryStore:
 
     def __init__(self, *, retention_ms: int) -> None:
         self.retention_ms = retention_ms
-        self.buffer: list[SampleRow] = []
+        self.buffer: list[Sampled] = []
         self.pending_events: list[Event] = []  # started, ended or recorded since the last write
-        self.latest: SampleRow | None = None
+        self.latest: Sampled | None = None
         self._pruned_at: int | None = None
 
     # --- writing -----------------------------------------------------------------------------
 
-    def add_sample(self, row: SampleRow) -> None:
+    def columns_ensure(self, cursor: Any, shape: Layout) -> None:
+        """Add the columns the declared series need and the tables lack (a reading declared since the
+        tables were made). SQLite adds a column without rewriting the table; columns no longer declared
+        stay, with their data."""
+        wanted: dict[str, list[tuple[str, bool]]] = {
+            SAMPLE_TABLE: [(column.name, column.integer) for column in shape.sampled],
+        }
+        for table, _ in LEVELS:
+            wanted[table] = [(column.name, column.integer) for column in shape.columns]
+        for table, columns in wanted.items():
+            cursor.execute(f"PRAGMA table_info({table})")
+            have = {row[1] for row in cursor.fetchall()}
+            for name, integer in columns:
+                if name not in have:
+                    cursor.execute(f"ALTER TABLE {table} ADD COLUMN {name} {'integer' if integer else 'real'} NULL")
+
+    def add_sample(self, row: Sampled) -> None:
         if len(self.buffer) >= BUFFER_LIMIT:  # writes keep failing (a full or read-only disk)
             del self.buffer[0]
         self.buffer.append(row)
@@ -147,15 +176,18 @@ class HistoryStore:
         """Write everything buffered, and prune, in one transaction; on failure keep it buffered."""
         rows, events = self.buffer, self.pending_events
         created: list[tuple[Event, int]] = []
+        shape = layout()
+        fields = shape.sample_fields
         with transaction.atomic():
             with connection.cursor() as cursor:
                 if rows:
-                    placeholders = ", ".join(["%s"] * len(SAMPLE_FIELDS))
+                    self.columns_ensure(cursor, shape)
+                    placeholders = ", ".join(["%s"] * len(fields))
                     cursor.executemany(
-                        f"INSERT OR REPLACE INTO {SAMPLE_TABLE} ({', '.join(SAMPLE_FIELDS)}) VALUES ({placeholders})",
-                        rows,
+                        f"INSERT OR REPLACE INTO {SAMPLE_TABLE} ({', '.join(fields)}) VALUES ({placeholders})",
+                        [row.row(fields) for row in rows],
                     )
-                    self._summarize(cursor, {row[0] for row in rows})
+                    self._summarize(cursor, {row.time for row in rows}, shape)
                 prune = self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY_MS
                 if prune:
                     self._prune(cursor, cutoff=now - self.retention_ms)
@@ -174,13 +206,13 @@ class HistoryStore:
         self.buffer = self.buffer[len(rows) :]
         self.pending_events = [event for event in self.pending_events if event not in events]
 
-    def _summarize(self, cursor: Any, times: set[int]) -> None:
+    def _summarize(self, cursor: Any, times: set[int], shape: Layout) -> None:
         """Recompute the summaries of every unit of time these sample times fall in."""
-        names = [column.name for column in COLUMNS]
+        names = [column.name for column in shape.columns]
         source_table, source_key, source = SAMPLE_TABLE, "time", "sample"
         for table, unit in LEVELS:
             starts = sorted({time // unit * unit for time in times})
-            select = _summary_select(names, source)
+            select = _summary_select(names, source, shape)
             cursor.executemany(
                 f"INSERT OR REPLACE INTO {table} (start, {', '.join(names)}) "
                 f"SELECT %s, {select} FROM {source_table} WHERE {source_key} >= %s AND {source_key} < %s "
@@ -218,10 +250,11 @@ class HistoryStore:
         each bucket holds.
         """
         width = parsers.bucket_width(since_ms=since, until_ms=until, points=points)
-        chosen = [series for series in SERIES if series.reading in readings]
+        shape = layout()
+        chosen = [series for series in shape.series if series.reading in readings]
         names = ["samples", *dict.fromkeys(name for series in chosen for name in series.columns)]
         # An inverted range is an empty one.
-        buckets = self._buckets(names, since=since, until=max(until, since), width=width)
+        buckets = self._buckets(names, shape, since=since, until=max(until, since), width=width)
         order = sorted(buckets)
         out: dict[str, Any] = {
             "since": parsers.format_time(since),
@@ -236,10 +269,13 @@ class HistoryStore:
             out["readings"].setdefault(series.reading, {})[series.key] = _line(series, rows)
         return out
 
-    def _buckets(self, names: Sequence[str], *, since: int, until: int, width: int) -> dict[int, dict[str, Any]]:
+    def _buckets(
+        self, names: Sequence[str], shape: Layout, *, since: int, until: int, width: int
+    ) -> dict[int, dict[str, Any]]:
         """Bucket index -> aggregated columns, from the summaries, the samples and the buffer."""
         granularities = tuple(unit for _, unit in LEVELS if width % unit == 0)
-        per_sample = ", ".join(f"{COLUMN[name].per_sample} AS {name}" for name in names)
+        per_sample = ", ".join(f"{shape.column[name].per_sample} AS {name}" for name in names)
+        fields = shape.sample_fields
         selects: list[str] = []
         params: list[Any] = []
         for level, start, end in parsers.split_range(since, until, granularities):
@@ -254,21 +290,23 @@ class HistoryStore:
                     "WHERE start >= %s AND start < %s"
                 )
             params += [start, end]
-        buffered = [row for row in self.buffer if since <= row[0] < until]
+        buffered = [row for row in self.buffer if since <= row.time < until]
+        buffered = buffered[-(BUFFER_PARAMETERS // len(fields)) :] if buffered else buffered
         prefix = ""
         if buffered:
             # Samples not written yet join the query as a table of values, summed by the same SQL.
-            values = ", ".join(["(" + ", ".join(["%s"] * len(SAMPLE_FIELDS)) + ")"] * len(buffered))
-            prefix = f"WITH buffered ({', '.join(SAMPLE_FIELDS)}) AS (VALUES {values}) "
-            params = [value for row in buffered for value in row] + params
+            values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(buffered))
+            prefix = f"WITH buffered ({', '.join(fields)}) AS (VALUES {values}) "
+            params = [value for row in buffered for value in row.row(fields)] + params
             selects.append(f"SELECT time / {width} AS bucket, {per_sample} FROM buffered")
         if not selects:
             return {}
         sql = (
-            f"{prefix}SELECT bucket, {_summary_select(names, 'summary')} FROM ({' UNION ALL '.join(selects)}) "
+            f"{prefix}SELECT bucket, {_summary_select(names, 'summary', shape)} FROM ({' UNION ALL '.join(selects)}) "
             "GROUP BY bucket ORDER BY bucket"
         )
         with connection.cursor() as cursor:
+            self.columns_ensure(cursor, shape)
             cursor.execute(sql, params)
             return {row[0]: dict(zip(names, row[1:], strict=True)) for row in cursor.fetchall()}
 

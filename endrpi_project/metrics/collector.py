@@ -1,5 +1,8 @@
 """The Prometheus collector: every scrape reads the Pi through the services, nothing is kept between.
 
+The readings' metrics are those each reading declares (``metrics`` in its declaration, see
+:mod:`endrpi_project.readings.declaration`); the pins' levels and the server's own figures are here.
+
 A custom collector (the client library's documented way to export values that live elsewhere):
 no thread, no cache, no second copy of a reading. A reading that fails is left out of the scrape
 and counted in ``endrpi_reading_errors_total{reading}``; the scrape itself still answers 200.
@@ -14,7 +17,6 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-from django.conf import settings
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.registry import Collector, CollectorRegistry
@@ -22,24 +24,14 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from endrpi_project.api.errors import EndrpiError
 from endrpi_project.api.tally import tally
 from endrpi_project.push.hub import hub
+from endrpi_project.readings.registry import reading_table
 from pins import services as pins
-from system import parsers
-from system import services as system
-from system.parsers import snake_case
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# (label value, Throttle attribute for "now", for "since_boot"); the labels are the metric's own names.
-THROTTLE_CONDITIONS = tuple(
-    (label, snake_case(condition.now), snake_case(condition.since_boot))
-    for label, condition in zip(
-        ("under_voltage", "arm_frequency_capped", "throttled", "soft_temperature_limit"),
-        parsers.THROTTLE_CONDITIONS,
-        strict=True,
-    )
-)
-READINGS = ("temperature", "frequency", "memory", "uptime", "throttle", "platform", "gpio")
+# What endrpi_reading_errors_total counts besides the declared readings: the pins' levels.
+GPIO = "gpio"
 
 
 class ReadingErrors:
@@ -47,15 +39,18 @@ class ReadingErrors:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._counts = dict.fromkeys(READINGS, 0)
+        self._counts: dict[str, int] = {}
 
     def add(self, reading: str) -> None:
         with self._lock:
-            self._counts[reading] += 1
+            self._counts[reading] = self._counts.get(reading, 0) + 1
 
     def snapshot(self) -> dict[str, int]:
+        """Every declared reading and the pins, each with its count (0 when it never failed)."""
         with self._lock:
-            return dict(self._counts)
+            counts = dict(self._counts)
+        names = [reading.key for reading in reading_table().readings] + [GPIO]
+        return {name: counts.get(name, 0) for name in dict.fromkeys([*names, *counts])}
 
 
 reading_errors = ReadingErrors()
@@ -78,41 +73,19 @@ class EndrpiCollector(Collector):
         yield from self._server()
 
     def _readings(self) -> Iterator[Metric]:
-        temperature = _read("temperature", system.temperature_read)
-        if temperature is not None:
-            yield GaugeMetricFamily(
-                "endrpi_soc_temperature_celsius", "SoC temperature.", value=temperature.system_on_chip.quantity
-            )
-        frequency = _read("frequency", system.frequency_read)
-        if frequency is not None:
-            clocks = GaugeMetricFamily("endrpi_clock_hertz", "Measured clock frequency.", labels=["clock"])
-            clocks.add_metric(["arm"], frequency.arm.quantity)
-            clocks.add_metric(["core"], frequency.core.quantity)
-            yield clocks
-        memory = _read("memory", system.memory_read)
-        if memory is not None:
-            sizes = GaugeMetricFamily("endrpi_memory_bytes", "Memory, from /proc/meminfo.", labels=["kind"])
-            for kind in ("total", "free", "available"):
-                sizes.add_metric([kind], getattr(memory, kind).quantity * 1024)
-            yield sizes
-        uptime = _read("uptime", system.uptime_read)
-        if uptime is not None:
-            yield GaugeMetricFamily("endrpi_uptime_seconds", "Time since boot.", value=uptime.seconds)
-        throttle = _read("throttle", system.throttle_read)
-        if throttle is not None:
-            flags = GaugeMetricFamily(
-                "endrpi_throttled",
-                "1 while a condition holds (window now) or if it has held since boot (window since_boot; "
-                "last_2_seconds where the firmware only keeps that).",
-                labels=["condition", "window"],
-            )
-            # Where only the property tag answers, the sticky flags cover the last 2 s, not the boot.
-            sticky = "last_2_seconds" if throttle.history_window == "LAST_2_SECONDS" else "since_boot"
-            for condition, now, since_boot in THROTTLE_CONDITIONS:
-                flags.add_metric([condition, "now"], float(getattr(throttle, now)))
-                flags.add_metric([condition, sticky], float(getattr(throttle, since_boot)))
-            yield flags
-        pins_read = _read("gpio", pins.pin_configurations_read)
+        # Each declared reading's metrics, read through its service now.
+        for reading in reading_table().readings:
+            if not reading.metrics:
+                continue
+            model = _read(reading.key, reading.read)
+            if model is None:
+                continue
+            for declared in reading.metrics:
+                family = GaugeMetricFamily(declared.name, declared.help, labels=list(declared.labels))
+                for sample in declared.values(model):
+                    family.add_metric([sample.labels[label] for label in declared.labels], sample.value)
+                yield family
+        pins_read = _read(GPIO, pins.pin_configurations_read)
         if pins_read is not None:
             states = GaugeMetricFamily(
                 "endrpi_gpio_state",
@@ -123,18 +96,11 @@ class EndrpiCollector(Collector):
                 if config.state is not None:
                     states.add_metric([name, config.io], float(config.state))
             yield states
-        platform = _read("platform", system.platform_read)
-        info = GaugeMetricFamily(
-            "endrpi_build_info", "Always 1: the Endrpi API version and the board.", labels=["version", "model"]
-        )
-        model = (platform.model if platform is not None else None) or ""
-        info.add_metric([str(settings.SPECTACULAR_SETTINGS["VERSION"]), model], 1)
-        yield info
         errors = CounterMetricFamily(
             "endrpi_reading_errors", "Readings that failed during scrapes, by reading.", labels=["reading"]
         )
-        for reading, count in reading_errors.snapshot().items():
-            errors.add_metric([reading], count)
+        for name, count in reading_errors.snapshot().items():
+            errors.add_metric([name], count)
         yield errors
 
     def _server(self) -> Iterator[Metric]:

@@ -57,12 +57,13 @@ from endrpi_project.mqtt.fleet import FLEET_CHANGED, FLEET_GROUP, Fleet
 from endrpi_project.mqtt.serializers import FleetMemberSerializer
 from endrpi_project.mqtt.topics import FLEET_FILTERS, NodeTopics, fleet_topic
 from endrpi_project.push.hub import MESSAGE_TYPE, hub, publish
+from endrpi_project.readings.registry import readings_wire
 from pins import events as pin_events
 from pins import naming
 from pins import services as pin_services
 from pins.serializers import pin_configurations_wire
 from system import services as system_services
-from system.serializers import SystemSerializer, ThrottleSerializer
+from system.serializers import ThrottleSerializer
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -423,11 +424,10 @@ class Bridge:
 
     async def _publish_system(self, client: aiomqtt.Client) -> None:
         try:
-            system = await _in_thread(system_services.system_read)
+            state: dict[str, Any] = dict(await _in_thread(readings_wire))
         except ReadingFailed as error:
             logger.debug("MQTT: no reading to publish: %s", error.message)
             return
-        state: dict[str, Any] = dict(representer(SystemSerializer)(system))
         uptime = state.get("uptime")
         if self._boot_time is None and uptime:
             booted = datetime.now(UTC) - timedelta(seconds=float(uptime["seconds"]))

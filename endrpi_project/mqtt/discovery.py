@@ -1,8 +1,9 @@
 """Home Assistant MQTT discovery: the retained configs that make a Pi a device with entities.
 
-Pure functions of the device, the node's topics and the pins; the bridge publishes what they
-return. Shapes follow Home Assistant's MQTT discovery documentation and the schemas it validates
-configs with (home-assistant/core, ``homeassistant/components/mqtt/schemas.py``
+Pure functions of the device, the node's topics, the readings' declarations (each names its Home
+Assistant entities) and the pins; the bridge publishes what they return. Shapes follow Home
+Assistant's MQTT discovery documentation and the schemas it validates configs with
+(home-assistant/core, ``homeassistant/components/mqtt/schemas.py``
 ``MQTT_ENTITY_DEVICE_INFO_SCHEMA``, ``sensor.py`` ``DISCOVERY_SCHEMA``): topic
 ``<prefix>/<component>/<node id>/<object id>/config``; every config has a stable ``unique_id``, the
 device block (``identifiers`` first), the availability topic, and a ``value_template`` into the
@@ -21,10 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from endrpi_project.mqtt.topics import NodeTopics
-from system.parsers import THROTTLE_CONDITIONS
+from endrpi_project.readings.declaration import OFF, ON
+from endrpi_project.readings.registry import reading_table
 
 ONLINE, OFFLINE = "online", "offline"
-ON, OFF = "ON", "OFF"
 # Home Assistant's birth message: it (re)started and wants the discovery configs again.
 BIRTH_ONLINE = "online"
 
@@ -84,103 +85,22 @@ def _common(device: Device, topics: NodeTopics, object_id: str, name: str) -> di
     }
 
 
-def _value(section: str, expression: str) -> str:
-    """A template reading ``(value_json.<section>.<expression>)``, or ``None`` when the section is null."""
-    return f"{{{{ (value_json.{section}.{expression}) if value_json.{section} else 'None' }}}}"
-
-
-def _flag(flag: str) -> str:
-    return f"{{{{ ('{ON}' if value_json.throttle.{flag} else '{OFF}') if value_json.throttle else 'None' }}}}"
-
-
-# (object id, name, device class, unit, value template, extra keys)
-_SENSORS: list[tuple[str, str, str, str | None, str, dict[str, Any]]] = [
-    (
-        "soc_temperature",
-        "SoC temperature",
-        "temperature",
-        "°C",
-        _value("temperature", "systemOnChip.quantity"),
-        {"state_class": "measurement", "suggested_display_precision": 1},
-    ),
-    (
-        "arm_clock",
-        "ARM clock",
-        "frequency",
-        "MHz",
-        _value("frequency", "arm.quantity / 1000000) | round(1"),
-        {"state_class": "measurement"},
-    ),
-    (
-        "core_clock",
-        "Core clock",
-        "frequency",
-        "MHz",
-        _value("frequency", "core.quantity / 1000000) | round(1"),
-        {"state_class": "measurement"},
-    ),
-    (
-        "memory_available",
-        "Memory available",
-        "data_size",
-        "B",
-        # /proc/meminfo's kB are KiB.
-        _value("memory", "available.quantity * 1024"),
-        {"state_class": "measurement", "suggested_unit_of_measurement": "MiB"},
-    ),
-    (
-        "last_boot",
-        "Last boot",
-        "timestamp",
-        None,
-        "{{ value_json.bootTime if value_json.bootTime else 'None' }}",
-        {"entity_category": "diagnostic"},
-    ),
-]
-
-# (object id, name, Throttle field): now, then since boot. The ids are Home Assistant's unique ids (stable);
-# the fields come from the system app's table of throttle conditions.
-_PROBLEM_NAMES = (
-    ("under_voltage", "Under-voltage"),
-    ("frequency_capped", "Frequency capped"),
-    ("throttled", "Throttled"),
-    ("soft_temperature_limit", "Soft temperature limit"),
-)
-_PROBLEMS: list[tuple[str, str, str]] = [
-    *(
-        (object_id, name, condition.now)
-        for (object_id, name), condition in zip(_PROBLEM_NAMES, THROTTLE_CONDITIONS, strict=True)
-    ),
-    *(
-        (f"{object_id}_since_boot", f"{name} since boot", condition.since_boot)
-        for (object_id, name), condition in zip(_PROBLEM_NAMES, THROTTLE_CONDITIONS, strict=True)
-    ),
-]
-
-
 def reading_entities(device: Device, topics: NodeTopics) -> list[Entity]:
-    """The sensors and problem binary sensors read from ``endrpi/<node>/system``."""
+    """The sensors and binary sensors read from ``endrpi/<node>/system``: those each reading declares
+    (``home_assistant`` in its declaration), in the order of the readings."""
     entities: list[Entity] = []
-    for object_id, name, device_class, unit, template, extra in _SENSORS:
-        config = {
-            **_common(device, topics, object_id, name),
-            "state_topic": topics.system,
-            "value_template": template,
-            "device_class": device_class,
-            **({"unit_of_measurement": unit} if unit else {}),
-            **extra,
-        }
-        entities.append(Entity("sensor", object_id, config))
-    for object_id, name, flag in _PROBLEMS:
-        config = {
-            **_common(device, topics, object_id, name),
-            "state_topic": topics.system,
-            "value_template": _flag(flag),
-            "device_class": "problem",
-            "payload_on": ON,
-            "payload_off": OFF,
-        }
-        entities.append(Entity("binary_sensor", object_id, config))
+    for reading in reading_table().readings:
+        for declared in reading.home_assistant:
+            config = {
+                **_common(device, topics, declared.object_id, declared.name),
+                "state_topic": topics.system,
+                "value_template": declared.value_template,
+                **({"device_class": declared.device_class} if declared.device_class else {}),
+                **({"unit_of_measurement": declared.unit} if declared.unit else {}),
+                **({"state_class": declared.state_class} if declared.state_class else {}),
+                **declared.extra,
+            }
+            entities.append(Entity(declared.component, declared.object_id, config))
     return entities
 
 

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from endrpi_project.api import errors
+from endrpi_project.pages.cards import card_specs, cards
 from endrpi_project.pages.header import header_rows
 from endrpi_project.pages.throttle import THROTTLE_ROWS
 from endrpi_project.websocket.registry import action_table
@@ -16,12 +17,15 @@ from pins import services as pin_services
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The operator's control panel; it reads and drives everything over the WebSocket API."""
+    shown = cards()
     return render(
         request,
         "endrpi/dashboard.html",
         {
             "gpio_simulated": pin_services.pins_simulated(),
             "header_rows": header_rows(),
+            "cards": shown,
+            "card_specs": card_specs(shown),
             "throttle_rows": THROTTLE_ROWS,
             "page": "dashboard",
         },

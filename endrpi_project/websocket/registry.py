@@ -1,7 +1,9 @@
 """The WebSocket action table and the push topic table, joined from every installed app.
 
 An app offers WebSocket actions and push topics by listing them as ``ACTIONS`` and ``TOPICS`` in
-its ``actions`` module (``system/actions.py``, ``pins/actions.py``, ...). The tables are built
+its ``actions`` module (``pins/actions.py``, ...). Each declared reading
+(:func:`endrpi_project.readings.registry.reading_table`) adds its ``READ_<NAME>`` action and
+``<NAME>`` topic, first. The tables are built
 once, after Django's app registry is ready, in ``INSTALLED_APPS`` order, with ``SUBSCRIBE`` and
 ``UNSUBSCRIBE`` for the joined topics. The consumer dispatches through :func:`action_table` and
 the WebSocket API page is generated from it, so the two cannot drift apart; a name declared
@@ -23,6 +25,7 @@ from django.apps import apps
 from endrpi_project.api.actions import Action, ActionTable
 from endrpi_project.push.subscriptions import subscription_actions
 from endrpi_project.push.topics import Topic, TopicTable
+from endrpi_project.readings.registry import reading_actions, reading_topics
 
 MODULE = "actions"
 
@@ -38,13 +41,15 @@ def _action_modules() -> list[ModuleType]:
 
 @cache
 def topic_table() -> TopicTable:
-    """Every app's ``TOPICS``."""
-    groups: list[list[Topic]] = [list(getattr(module, "TOPICS", [])) for module in _action_modules()]
+    """Every declared reading's topic, then every app's ``TOPICS``."""
+    groups: list[list[Topic]] = [list(reading_topics())]
+    groups += [list(getattr(module, "TOPICS", [])) for module in _action_modules()]
     return TopicTable(*groups)
 
 
 @cache
 def action_table() -> ActionTable:
-    """Every app's ``ACTIONS``, then ``SUBSCRIBE`` and ``UNSUBSCRIBE`` for :func:`topic_table`."""
-    groups: list[list[Action]] = [list(getattr(module, "ACTIONS", [])) for module in _action_modules()]
+    """Every declared reading's action, every app's ``ACTIONS``, then ``SUBSCRIBE`` and ``UNSUBSCRIBE``."""
+    groups: list[list[Action]] = [reading_actions()]
+    groups += [list(getattr(module, "ACTIONS", [])) for module in _action_modules()]
     return ActionTable(*groups, subscription_actions(topic_table()))

@@ -57,7 +57,7 @@ rows = simulated_samples(start=now - 48 * HOUR, count=2 * 8640, interval_ms=10_0
 for first in range(0, len(rows), 2000):
     for row in rows[first : first + 2000]:
         store.add_sample(row)
-    store.flush(now=rows[min(first + 2000, len(rows)) - 1][0])
+    store.flush(now=rows[min(first + 2000, len(rows)) - 1].time)
 store.add_events([
     Event("underVoltage", now - 3 * HOUR, now - 3 * HOUR + 4000),
     Event("underVoltage", now - 40 * 60_000, now - 40 * 60_000 + 1000, observed=False),

@@ -132,7 +132,7 @@ def test_the_websocket_page_is_linked_from_the_dashboard(server, watched):
     page.goto(f"{server.http_url}/")
     page.get_by_role("link", name="WebSocket API").first.click()
     expect(page.locator("h1")).to_have_text("WebSocket API")
-    expect(page.locator("section.action")).to_have_count(12)
+    expect(page.locator("section.action")).to_have_count(13)
     expect(page.locator(".endrpi-topbar a[aria-current='page']")).to_have_text("WebSocket API")
     watched.assert_clean()
 

@@ -41,7 +41,7 @@ rows = simulated_samples(start=start, count=6 * 100_000, interval_ms=10_000)
 for batch in range(100_000):
     for row in rows[batch * 6 : batch * 6 + 6]:
         store.add_sample(row)
-    store.flush(now=rows[batch * 6][0])
+    store.flush(now=rows[batch * 6].time)
     print("written", batch + 1, flush=True)
 """
 

@@ -30,7 +30,13 @@ def test_the_throttle_word_comes_back_from_the_reading(vcgencmd):
 def test_a_sample_holds_every_reading_and_is_published(sampler):
     published = sampler._tick(True, False)
     [row] = sampler.store.buffer
-    assert row[1:] == (48.312, 1500398464, 500000992, 3411872, 0x50005)
+    assert row.values == {
+        "temperature": 48.312,
+        "arm": 1500398464,
+        "core": 500000992,
+        "memory": 3411872,
+        "throttle": 0x50005,
+    }
     history = [data for group, action, data in published if action == HISTORY_UPDATED]
     assert history == [
         {
@@ -71,8 +77,8 @@ def test_a_failing_reading_is_null_in_the_sample(sampler, host_root):
     host_root.remove("sys/class/thermal/thermal_zone0/temp")
     sampler._tick(True, False)
     [row] = sampler.store.buffer
-    assert row[1] is None
-    assert row[2] == 1500398464
+    assert row.values["temperature"] is None
+    assert row.values["arm"] == 1500398464
 
 
 def test_without_a_throttle_reading_the_watch_pauses_until_the_next_sample(sampler, vcgencmd, monkeypatch):
@@ -83,8 +89,8 @@ def test_without_a_throttle_reading_the_watch_pauses_until_the_next_sample(sampl
     vcgencmd.answer(fail=True)
     sampler._tick(True, False)
     assert sampler.watching is False
-    assert sampler.store.buffer[0][5] is None
-    assert sampler.store.buffer[0][2] is None
+    assert sampler.store.buffer[0].values["throttle"] is None
+    assert sampler.store.buffer[0].values["arm"] is None
     vcgencmd.answer(throttled="0x0")
     sampler._tick(True, False)
     assert sampler.watching is True

@@ -10,12 +10,13 @@ from django.db import connection
 
 from endrpi_project.history import parsers
 from endrpi_project.history.models import MinuteSummary, Sample, TenMinuteSummary, ThrottleEvent
-from endrpi_project.history.series import READINGS
 from endrpi_project.history.simulation import simulated_samples
-from endrpi_project.history.store import Event, HistoryStore, ThrottleWatch
+from endrpi_project.history.store import Event, HistoryStore, Sampled, ThrottleWatch
 from tests.history.conftest import DAY_MS, START
 
 pytestmark = pytest.mark.django_db
+
+READINGS = ("temperature", "frequency", "memory", "throttle")
 
 
 def brute_force(rows, *, since, until, points):
@@ -23,12 +24,12 @@ def brute_force(rows, *, since, until, points):
     width = parsers.bucket_width(since_ms=since, until_ms=until, points=points)
     buckets: dict[int, list[Any]] = {}
     for row in rows:
-        if since <= row[0] < until:
-            buckets.setdefault(row[0] // width, []).append(row)
+        if since <= row.time < until:
+            buckets.setdefault(row.time // width, []).append(row.values)
     order = sorted(buckets)
 
-    def line(index):
-        values = [[r[index] for r in buckets[b] if r[index] is not None] for b in order]
+    def line(column):
+        values = [[r[column] for r in buckets[b] if r[column] is not None] for b in order]
         return {
             "min": [min(v) if v else None for v in values],
             "mean": [round(sum(v) / len(v), 3) if v else None for v in values],
@@ -38,13 +39,13 @@ def brute_force(rows, *, since, until, points):
     return {
         "time": [parsers.format_time(b * width) for b in order],
         "count": [len(buckets[b]) for b in order],
-        "temperature": line(1),
-        "arm": line(2),
-        "core": line(3),
-        "memory": line(4),
+        "temperature": line("temperature"),
+        "arm": line("arm"),
+        "core": line("core"),
+        "memory": line("memory"),
         "uv": [
-            sum(r[5] & 1 for r in buckets[b] if r[5] is not None)
-            / max(1, len([r for r in buckets[b] if r[5] is not None]))
+            sum(r["throttle"] & 1 for r in buckets[b] if r["throttle"] is not None)
+            / max(1, len([r for r in buckets[b] if r["throttle"] is not None]))
             for b in order
         ],
     }
@@ -73,15 +74,15 @@ def with_gaps(rows, seed=3):
     rng = random.Random(seed)
     out = []
     for row in rows:
-        if 2000 <= (row[0] - START) // 10_000 < 2600:
+        if 2000 <= (row.time - START) // 10_000 < 2600:
             continue  # off
-        row = list(row)
-        for index in (1, 2, 3, 4, 5):
+        values = dict(row.values)
+        for column in ("temperature", "arm", "core", "memory", "throttle"):
             if rng.random() < 0.02:
-                row[index] = None
-        if row[2] is None or row[3] is None:
-            row[2] = row[3] = None
-        out.append(tuple(row))
+                values[column] = None
+        if values["arm"] is None or values["core"] is None:
+            values["arm"] = values["core"] = None
+        out.append(Sampled(time=row.time, values=values))
     return out
 
 
@@ -91,7 +92,7 @@ def two_days(store):
     for first in range(0, len(rows), 97):  # flushes that cut minutes and ten-minute blocks anywhere
         for row in rows[first : first + 97]:
             store.add_sample(row)
-        store.flush(now=rows[min(first + 97, len(rows)) - 1][0])
+        store.flush(now=rows[min(first + 97, len(rows)) - 1].time)
     return rows
 
 
@@ -125,13 +126,13 @@ def test_buffered_samples_are_in_the_answer_before_they_are_written(store):
     rows = simulated_samples(start=START, count=30, interval_ms=10_000)
     for row in rows[:20]:
         store.add_sample(row)
-    store.flush(now=rows[19][0])
+    store.flush(now=rows[19].time)
     for row in rows[20:]:
         store.add_sample(row)
     answer = store.history(readings=["temperature"], since=START, until=START + 300_000, points=100)
     assert sum(answer["count"]) == 30
     assert Sample.objects.count() == 20
-    assert answer["readings"]["temperature"]["systemOnChip"]["max"][-1] == rows[-1][1]
+    assert answer["readings"]["temperature"]["systemOnChip"]["max"][-1] == rows[-1].values["temperature"]
 
 
 def test_one_flush_writes_samples_and_summaries_and_leaves_nothing_buffered(store):
@@ -171,8 +172,8 @@ def test_rows_older_than_the_retention_are_pruned_in_the_write(store):
     for first in range(0, len(rows), 360):
         for row in rows[first : first + 360]:
             short.add_sample(row)
-        short.flush(now=rows[first][0] + 3_600_000)
-    cutoff = rows[-1][0] + 10_000 - DAY_MS
+        short.flush(now=rows[first].time + 3_600_000)
+    cutoff = rows[-1].time + 10_000 - DAY_MS
     assert Sample.objects.filter(time__lt=cutoff).count() == 0
     assert Sample.objects.count() == pytest.approx(8640, abs=10)
     assert MinuteSummary.objects.filter(start__lt=cutoff - 60_000).count() == 0

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from endrpi_project.access.tokens import access_token_create
 from endrpi_project.asgi import application
-from tests.helpers import websocket
+from tests.helpers import readings_declared, websocket
 
 pytestmark = pytest.mark.django_db
 
@@ -151,8 +151,10 @@ def test_each_scrape_reads_the_pi_now_and_starts_no_thread(client, host_root):
     assert set(threading.enumerate()) == threads
 
 
-def test_sticky_flags_that_cover_2_seconds_say_so_in_their_window(client, monkeypatch):
-    from system import services as system
+def test_sticky_flags_that_cover_2_seconds_say_so_in_their_window(client):
+    from dataclasses import replace
+
+    from system import declarations
     from system.readings import Throttle
 
     flags = dict.fromkeys(
@@ -168,7 +170,8 @@ def test_sticky_flags_that_cover_2_seconds_say_so_in_their_window(client, monkey
         ),
         False,
     )
-    monkeypatch.setattr(system, "throttle_read", lambda: Throttle(**flags, history_window="LAST_2_SECONDS"))
-    found = samples(scrape(client))
+    recent = replace(declarations.THROTTLE, read=lambda: Throttle(**flags, history_window="LAST_2_SECONDS"))
+    with readings_declared([recent]):
+        found = samples(scrape(client))
     assert value(found, "endrpi_throttled", condition="under_voltage", window="last_2_seconds") == 0
     assert ("endrpi_throttled", frozenset({("condition", "under_voltage"), ("window", "since_boot")})) not in found

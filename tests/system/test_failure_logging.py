@@ -31,7 +31,10 @@ def test_an_unexpected_server_error_is_still_logged(client, caplog, monkeypatch)
     def broken():
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("system.views.TemperatureView.read", staticmethod(broken))
+    from django.urls import resolve
+
+    view = resolve("/system/temperature").func.view_class  # type: ignore[attr-defined]
+    monkeypatch.setattr(view, "read", staticmethod(broken))
     with caplog.at_level(logging.INFO):
         response = client.get("/system/temperature", HTTP_ACCEPT="application/json")
     assert response.status_code == 500

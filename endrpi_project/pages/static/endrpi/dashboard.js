@@ -22,15 +22,15 @@
 
   const PIN_READ = "READ_PIN_CONFIGURATIONS";
   const PIN_UPDATE = "UPDATE_PIN_CONFIGURATIONS";
+  // The reading cards, as the server's declarations describe them (pages/cards.py): per topic, how to
+  // subscribe and each value's path into the reading, its format and its element.
+  const CARDS = JSON.parse(document.getElementById("reading-cards").textContent);
   // What the page subscribes to, and with which params. Readings that change rarely are sent
   // only when they change; uptime ticks every second anyway.
   const TOPICS = {
     PINS: {},
-    TEMPERATURE: { intervalMs: 1000, onChange: true },
+    ...Object.fromEntries(Object.entries(CARDS).map(([topic, card]) => [topic, card.subscribe])),
     THROTTLE: { intervalMs: 500, onChange: true },
-    FREQUENCY: { intervalMs: 1000, onChange: true },
-    MEMORY: { intervalMs: 2000, onChange: true },
-    UPTIME: { intervalMs: 1000 },
     HISTORY: {},
     EVENTS: {},
   };
@@ -156,6 +156,83 @@
     return `${number(value, value < 10 && unit > 0 ? 2 : value < 100 && unit > 0 ? 1 : 0)} ${units[unit]}`;
   }
 
+  function bytes(quantity) {
+    return quantity < 1024 ? `${number(quantity, 0)} B` : kilobytes(quantity / 1024);
+  }
+
+  // How a card prints a value (the declarations' CardValue.format).
+  const FORMATS = {
+    decimal0: (value) => number(value, 0),
+    decimal1: (value) => number(value, 1),
+    decimal2: (value) => number(value, 2),
+    megahertz: (value) => number(value / 1e6, 0),
+    kilobytes: (value) => kilobytes(value),
+    bytes: (value) => bytes(value),
+    bytesPerSecond: (value) => `${bytes(value)}/s`,
+    percent: (value) => `${number(value, 0)}%`,
+    text: (value) => String(value),
+  };
+
+  // "systemOnChip.quantity" into a reading's wire form; undefined where a step is missing.
+  function pick(data, path) {
+    let value = data;
+    for (const step of path.split(".")) {
+      if (value === null || value === undefined) return undefined;
+      value = value[step];
+    }
+    return value;
+  }
+
+  function cardNumber(data, path, minus) {
+    const value = pick(data, path);
+    if (!minus) return value;
+    const less = pick(data, minus);
+    return typeof value === "number" && typeof less === "number" ? value - less : undefined;
+  }
+
+  function cardText(spec, data) {
+    const value = cardNumber(data, spec.path, spec.minus);
+    if (value === null || value === undefined) return "—";
+    return (FORMATS[spec.format] || FORMATS.text)(value);
+  }
+
+  // The renderer of a reading's card: each value into its element, the meter, and the rows of a map.
+  function cardRenderer(topic, card) {
+    return (data) => {
+      for (const spec of card.values) {
+        const element = document.getElementById(spec.element);
+        if (element) element.textContent = cardText(spec, data);
+      }
+      if (card.meter) {
+        const value = cardNumber(data, card.meter.path, card.meter.minus);
+        const of = typeof card.meter.of === "number" ? card.meter.of : pick(data, card.meter.of);
+        const element = document.getElementById(card.meter.element);
+        if (element && typeof value === "number" && typeof of === "number") meter(element, of > 0 ? value / of : 0);
+      }
+      if (card.rows) {
+        const target = document.querySelector(`[data-topic="${topic}"] [data-rows]`);
+        const entries = pick(data, card.rows.path) || {};
+        if (target) {
+          target.replaceChildren(
+            ...Object.entries(entries).map(([name, entry]) => {
+              const item = document.createElement("li");
+              const title = document.createElement("b");
+              title.textContent = name;
+              item.append(title);
+              for (const spec of card.rows.values) {
+                const part = document.createElement("span");
+                part.dataset.path = spec.path;
+                part.textContent = `${spec.label ? `${spec.label} ` : ""}${cardText(spec, entry)}${spec.unit ? ` ${spec.unit}` : ""}`;
+                item.append(" ", part);
+              }
+              return item;
+            }),
+          );
+        }
+      }
+    };
+  }
+
   function meter(element, fraction) {
     const clamped = Math.max(0, Math.min(1, fraction));
     element.style.width = `${(clamped * 100).toFixed(1)}%`;
@@ -203,26 +280,6 @@
 
   // A SUBSCRIBE reply's `current` and the topic's passive messages both go here.
   const renderers = {
-    TEMPERATURE(data) {
-      const celsius = data.systemOnChip.quantity;
-      $("#temperature").textContent = number(celsius, 1);
-      meter($("#temperature-meter"), celsius / 85);
-    },
-    FREQUENCY(data) {
-      $("#clock-arm").textContent = number(data.arm.quantity / 1e6, 0);
-      $("#clock-core").textContent = number(data.core.quantity / 1e6, 0);
-    },
-    MEMORY(data) {
-      const total = data.total.quantity;
-      const available = data.available.quantity;
-      $("#memory-used").textContent = kilobytes(total - available);
-      $("#memory-available").textContent = kilobytes(available);
-      $("#memory-total").textContent = kilobytes(total);
-      meter($("#memory-meter"), total > 0 ? (total - available) / total : 0);
-    },
-    UPTIME(data) {
-      $("#uptime").textContent = data.formatted;
-    },
     THROTTLE(data) {
       // historyWindow: what the "has occurred" flags cover (older servers do not say: since boot).
       const recent = data.historyWindow === "LAST_2_SECONDS";
@@ -247,6 +304,7 @@
     EVENTS(events) {
       historyView.addEvents(events); // started, ended or found; the SUBSCRIBE reply: those going on now
     },
+    ...Object.fromEntries(Object.entries(CARDS).map(([topic, card]) => [topic, cardRenderer(topic, card)])),
   };
 
   function renderPin(name, configuration) {

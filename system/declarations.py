@@ -1,0 +1,331 @@
+"""The system app's readings, each declared once; every edge follows from these declarations.
+
+REST ``/system/<key>``, the WebSocket action ``READ_<NAME>`` and topic ``<NAME>``, ``GET /system``
+and MQTT's ``system`` state, the history's series, ``/metrics``, Home Assistant discovery,
+``/docs/websocket``, the OpenAPI schema and the dashboard's card: see
+:class:`endrpi_project.readings.declaration.Reading` and ``docs/readings.md``.
+
+The order here is the order of ``GET /system``'s sections. Names, columns, metric names and Home
+Assistant object ids of these readings are published contracts: never rename one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from endrpi_project.readings.declaration import (
+    Card,
+    CardValue,
+    Flag,
+    Flags,
+    History,
+    HomeAssistantEntity,
+    Meter,
+    Metric,
+    MetricValue,
+    Reading,
+    Series,
+    state_flag,
+    state_value,
+)
+from system import serializers, services
+from system.parsers import THROTTLE_BITS, THROTTLE_CONDITIONS, snake_case
+
+# --- platform ----------------------------------------------------------------------------------
+
+
+def _build_info(platform: Any) -> list[MetricValue]:
+    version = str(settings.SPECTACULAR_SETTINGS["VERSION"])
+    return [MetricValue(1, {"version": version, "model": platform.model or ""})]
+
+
+PLATFORM = Reading(
+    name="PLATFORM",
+    model="Platform",
+    measures="Machine type, network name and operating system.",
+    read=services.platform_read,
+    serializer=serializers.PlatformSerializer,
+    inline=True,
+    metrics=(
+        Metric(
+            name="endrpi_build_info",
+            help="Always 1: the Endrpi API version and the board.",
+            labels=("version", "model"),
+            values=_build_info,
+        ),
+    ),
+)
+
+# --- temperature -------------------------------------------------------------------------------
+
+TEMPERATURE = Reading(
+    name="TEMPERATURE",
+    model="Temperature",
+    measures="System on chip temperature in degrees Celsius.",
+    read=services.temperature_read,
+    serializer=serializers.TemperatureSerializer,
+    inline=True,
+    history=History(
+        series=(
+            Series(
+                key="systemOnChip",
+                value=lambda t: float(t.system_on_chip.quantity),
+                unit="CELSIUS",
+                column="temperature",
+            ),
+        ),
+    ),
+    metrics=(
+        Metric(
+            name="endrpi_soc_temperature_celsius",
+            help="SoC temperature.",
+            values=lambda t: [MetricValue(t.system_on_chip.quantity)],
+        ),
+    ),
+    home_assistant=(
+        HomeAssistantEntity(
+            object_id="soc_temperature",
+            name="SoC temperature",
+            value_template=state_value("temperature", "systemOnChip.quantity"),
+            device_class="temperature",
+            unit="°C",
+            state_class="measurement",
+            extra={"suggested_display_precision": 1},
+        ),
+    ),
+    card=Card(
+        title="SoC temperature",
+        values=(CardValue(path="systemOnChip.quantity", format="decimal1", unit="°C", element="temperature"),),
+        meter=Meter(path="systemOnChip.quantity", of=85, element="temperature-meter"),
+        foot="The SoC throttles from 80 °C (85 °C on a Pi 5).",
+    ),
+)
+
+# --- throttle ----------------------------------------------------------------------------------
+
+
+def _throttle_word(throttle: Any) -> int:
+    """The firmware word back from a ``Throttle`` model (each flag at the bit SPEC.md gives it)."""
+    word = 0
+    for field, bit in THROTTLE_BITS.items():
+        if getattr(throttle, snake_case(field)):
+            word |= 1 << bit
+    return word
+
+
+# The metric's condition labels and Home Assistant's object ids and names, per condition (in the
+# order of THROTTLE_CONDITIONS): both published, so never renamed.
+_CONDITION_NAMES = (
+    ("under_voltage", "under_voltage", "Under-voltage"),
+    ("arm_frequency_capped", "frequency_capped", "Frequency capped"),
+    ("throttled", "throttled", "Throttled"),
+    ("soft_temperature_limit", "soft_temperature_limit", "Soft temperature limit"),
+)
+
+
+def _throttled(throttle: Any) -> list[MetricValue]:
+    # Where only the property tag answers, the sticky flags cover the last 2 s, not the boot.
+    sticky = "last_2_seconds" if throttle.history_window == "LAST_2_SECONDS" else "since_boot"
+    values = []
+    for (label, _, _), condition in zip(_CONDITION_NAMES, THROTTLE_CONDITIONS, strict=True):
+        values.append(
+            MetricValue(float(getattr(throttle, snake_case(condition.now))), {"condition": label, "window": "now"})
+        )
+        values.append(
+            MetricValue(
+                float(getattr(throttle, snake_case(condition.since_boot))), {"condition": label, "window": sticky}
+            )
+        )
+    return values
+
+
+def _problem(object_id: str, name: str, flag: str) -> HomeAssistantEntity:
+    return HomeAssistantEntity(
+        object_id=object_id,
+        name=name,
+        value_template=state_flag("throttle", flag),
+        component="binary_sensor",
+        device_class="problem",
+        extra={"payload_on": "ON", "payload_off": "OFF"},
+    )
+
+
+THROTTLE = Reading(
+    name="THROTTLE",
+    model="Throttle",
+    measures="Under-voltage, frequency capping, throttling and soft temperature limit: now and since boot.",
+    read=services.throttle_read,
+    serializer=serializers.ThrottleSerializer,
+    aread=services.throttle_aread,
+    begin=services.throttle_begin,
+    history=History(
+        flags=Flags(
+            column="throttle",
+            word=_throttle_word,
+            flags=tuple(Flag(key=field, bit=bit, column=snake_case(field)) for field, bit in THROTTLE_BITS.items()),
+        ),
+    ),
+    metrics=(
+        Metric(
+            name="endrpi_throttled",
+            help="1 while a condition holds (window now) or if it has held since boot (window since_boot; "
+            "last_2_seconds where the firmware only keeps that).",
+            labels=("condition", "window"),
+            values=_throttled,
+        ),
+    ),
+    home_assistant=(
+        *(
+            _problem(object_id, name, condition.now)
+            for (_, object_id, name), condition in zip(_CONDITION_NAMES, THROTTLE_CONDITIONS, strict=True)
+        ),
+        *(
+            _problem(f"{object_id}_since_boot", f"{name} since boot", condition.since_boot)
+            for (_, object_id, name), condition in zip(_CONDITION_NAMES, THROTTLE_CONDITIONS, strict=True)
+        ),
+    ),
+    # Shown as the dashboard's "Power and throttling" panel (endrpi_project/pages/throttle.py), not a card.
+)
+
+# --- uptime ------------------------------------------------------------------------------------
+
+UPTIME = Reading(
+    name="UPTIME",
+    model="UpTime",
+    measures="Time since boot.",
+    read=services.uptime_read,
+    serializer=serializers.UpTimeSerializer,
+    inline=True,
+    metrics=(Metric(name="endrpi_uptime_seconds", help="Time since boot.", values=lambda u: [MetricValue(u.seconds)]),),
+    home_assistant=(
+        # The bridge adds bootTime (now minus the uptime, fixed once) to the MQTT state.
+        HomeAssistantEntity(
+            object_id="last_boot",
+            name="Last boot",
+            value_template="{{ value_json.bootTime if value_json.bootTime else 'None' }}",
+            device_class="timestamp",
+            extra={"entity_category": "diagnostic"},
+        ),
+    ),
+    card=Card(
+        title="Uptime",
+        values=(CardValue(path="formatted", format="text", element="uptime"),),
+        foot="Since the last boot.",
+        on_change=False,
+    ),
+)
+
+# --- frequency ---------------------------------------------------------------------------------
+
+
+def _clock(clock: str, name: str) -> HomeAssistantEntity:
+    return HomeAssistantEntity(
+        object_id=f"{clock}_clock",
+        name=name,
+        value_template=state_value("frequency", f"{clock}.quantity / 1000000) | round(1"),
+        device_class="frequency",
+        unit="MHz",
+        state_class="measurement",
+    )
+
+
+FREQUENCY = Reading(
+    name="FREQUENCY",
+    model="Frequency",
+    measures="Measured ARM and core clocks in hertz.",
+    read=services.frequency_read,
+    serializer=serializers.FrequencySerializer,
+    aread=services.frequency_aread,
+    begin=services.frequency_begin,
+    history=History(
+        series=(
+            Series(key="arm", value=lambda f: int(f.arm.quantity), unit="HERTZ", column="arm", integer=True),
+            Series(key="core", value=lambda f: int(f.core.quantity), unit="HERTZ", column="core", integer=True),
+        ),
+    ),
+    metrics=(
+        Metric(
+            name="endrpi_clock_hertz",
+            help="Measured clock frequency.",
+            labels=("clock",),
+            values=lambda f: [
+                MetricValue(f.arm.quantity, {"clock": "arm"}),
+                MetricValue(f.core.quantity, {"clock": "core"}),
+            ],
+        ),
+    ),
+    home_assistant=(_clock("arm", "ARM clock"), _clock("core", "Core clock")),
+    card=Card(
+        title="Clocks",
+        values=(
+            CardValue(path="arm.quantity", format="megahertz", label="ARM", unit="MHz", element="clock-arm"),
+            CardValue(path="core.quantity", format="megahertz", label="Core", unit="MHz", element="clock-core"),
+        ),
+        foot="Measured now by the firmware.",
+    ),
+)
+
+# --- memory ------------------------------------------------------------------------------------
+
+MEMORY = Reading(
+    name="MEMORY",
+    model="Memory",
+    measures="Total, free and available memory in kilobytes.",
+    read=services.memory_read,
+    serializer=serializers.MemorySerializer,
+    inline=True,
+    history=History(
+        series=(
+            Series(
+                key="available",
+                value=lambda m: int(m.available.quantity),
+                unit="BYTE",
+                prefix="KILO",
+                column="memory",
+                integer=True,
+            ),
+        ),
+    ),
+    metrics=(
+        Metric(
+            name="endrpi_memory_bytes",
+            help="Memory, from /proc/meminfo.",
+            labels=("kind",),
+            values=lambda m: [
+                MetricValue(getattr(m, kind).quantity * 1024, {"kind": kind}) for kind in ("total", "free", "available")
+            ],
+        ),
+    ),
+    home_assistant=(
+        HomeAssistantEntity(
+            object_id="memory_available",
+            name="Memory available",
+            # /proc/meminfo's kB are KiB.
+            value_template=state_value("memory", "available.quantity * 1024"),
+            device_class="data_size",
+            unit="B",
+            state_class="measurement",
+            extra={"suggested_unit_of_measurement": "MiB"},
+        ),
+    ),
+    card=Card(
+        title="Memory",
+        values=(
+            CardValue(
+                path="total.quantity",
+                minus="available.quantity",
+                format="kilobytes",
+                unit="used",
+                element="memory-used",
+            ),
+            CardValue(path="available.quantity", format="kilobytes", label="Available", element="memory-available"),
+            CardValue(path="total.quantity", format="kilobytes", label="Total", element="memory-total"),
+        ),
+        meter=Meter(path="total.quantity", minus="available.quantity", of="total.quantity", element="memory-meter"),
+        interval_ms=2000,
+    ),
+)
+
+READINGS = [PLATFORM, TEMPERATURE, THROTTLE, UPTIME, FREQUENCY, MEMORY]
