@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from channels.testing import HttpCommunicator, WebsocketCommunicator
@@ -91,3 +91,37 @@ async def assert_next_push_is_marker(client: Client) -> None:
     assert message["action"] == PIN_CONFIGURATIONS_CHANGED, message
     assert message["data"], message
     assert all(value == marker for value in message["data"].values()), f"pushed before the marker: {message}"
+
+
+@contextmanager
+def readings_declared(readings: list[Any]) -> Iterator[None]:
+    """The system app declares ``readings`` instead of its own while the block runs: every edge reads
+    the new table (the REST routes too: the URL configuration is rebuilt), and the real one is back after.
+    """
+    from importlib import reload
+
+    from django.urls import clear_url_caches
+
+    import endrpi_project.urls
+    import system.urls
+    from endrpi_project.readings.registry import reading_table
+    from endrpi_project.routing import EndrpiConsumer
+    from endrpi_project.websocket.registry import action_table, topic_table
+    from system import declarations
+
+    def rebuild() -> None:
+        for cached in (reading_table, action_table, topic_table):
+            cached.cache_clear()
+        EndrpiConsumer.actions = action_table()  # the consumer takes the table once, at import
+        reload(system.urls)
+        reload(endrpi_project.urls)
+        clear_url_caches()
+
+    original = declarations.READINGS
+    declarations.READINGS = list(readings)
+    rebuild()
+    try:
+        yield
+    finally:
+        declarations.READINGS = original
+        rebuild()
