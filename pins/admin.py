@@ -10,11 +10,21 @@ from pins.models import PinSetting
 @admin.register(PinSetting)
 # ModelAdmin is generic only in the stubs; it is not subscriptable at run time.
 class PinSettingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["__str__", "label", "locked", "mqtt_controllable", "mqtt_exposed", "io", "state", "pull"]
+    list_display = [
+        "__str__",
+        "label",
+        "locked",
+        "may_take_over",
+        "mqtt_controllable",
+        "mqtt_exposed",
+        "io",
+        "state",
+        "pull",
+    ]
     list_editable = ["label", "locked", "mqtt_controllable", "mqtt_exposed"]
-    list_filter = ["locked", "io"]
+    list_filter = ["locked", "may_take_over", "io"]
     fieldsets = [
-        (None, {"fields": ["pin", "label", "locked"]}),
+        (None, {"fields": ["pin", "label", "locked", "may_take_over"]}),
         ("MQTT and Home Assistant", {"fields": ["mqtt_controllable", "mqtt_exposed"]}),
         (
             "Configuration applied at start-up",

@@ -16,6 +16,7 @@ class PinConfiguration:
     pull: Pull | None  # None: unknown (the kernel keeps no bias for a line nobody has requested)
     label: str | None = None  # the operator's name for the pin, from its PinSetting
     used_by: str | None = None  # the kernel's consumer of a line another driver or program holds
+    function: str | None = None  # what the SoC's function select says: "GPIO", "I2C1 SDA"; None: unknown
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,17 @@ loudly when the library changes):
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import importlib.util
 import logging
+import mmap
+import os
+import struct
 import sys
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -47,8 +52,8 @@ from django.core.exceptions import ImproperlyConfigured
 from gpiozero import Factory, GPIOZeroError, Pin, PinFixedPull, PinPWMUnsupported
 from gpiozero.pins.mock import MockFactory, MockPin, MockPWMPin
 
-from pins import naming, parsers
-from system.hardware.host import OpenDevices, host_path, read_board_model
+from pins import functions, naming, parsers
+from system.hardware.host import OpenDevices, host_path, read_board_model, read_host_bytes, read_host_file
 
 logger = logging.getLogger(__name__)
 
@@ -106,12 +111,18 @@ class GpioBusy(GpioError):
 
 @dataclass(frozen=True)
 class PinState:
-    """What a pin is doing, in gpiozero's words; ``used_by`` names another user of the line."""
+    """What a pin is doing, in gpiozero's words; ``used_by`` names another user of the line.
+
+    ``mux`` is what the SoC's function select says (``functions.GPIO``, ``"I2C1 SDA"``; ``None``
+    where it cannot be read, e.g. simulated pins), ``mode`` its raw value (``"input"``, ``"alt0"``).
+    """
 
     function: Function
     state: float | None
     pull: Pull | None
     used_by: str | None = None
+    mux: str | None = None
+    mode: str | None = None
 
 
 def pin_library_errors() -> tuple[type[BaseException], ...]:
@@ -222,6 +233,178 @@ def used_by(info: parsers.LineInfo) -> str | None:
     return info.consumer or "unknown"
 
 
+# --- The SoC's function select (what raspberrypi/utils ``pinctrl`` reads) --------------------------
+
+# /dev/gpiomem maps the BCM2835/2711 GPIO block (one page), /dev/gpiomem0 RP1's (Pi OS kernels only).
+GPIOMEM = {"pinctrl-bcm2835": ("dev/gpiomem", 4096), "pinctrl-bcm2711": ("dev/gpiomem", 4096)}
+GPIOMEM_RP1 = ("dev/gpiomem0", parsers.RP1_SPAN)
+DEBUGFS_PINCTRL = "sys/kernel/debug/pinctrl"
+DEVICE_TREE = "proc/device-tree"
+# pinctrl-bcm2835.c ``bcm2835_functions``: the names its debugfs ``pinmux-select`` takes.
+_BCM2835_DEBUGFS_FUNCTIONS = {"input": "gpio_in", "output": "gpio_out"}
+
+
+class PinMux:
+    """Each header pin's real function, level and pull, as the SoC has them; claims nothing.
+
+    The kernel's line info cannot tell a pin muxed to I2C or a UART from a free one (neither
+    ``pinctrl-bcm2835`` nor ``pinctrl-rp1`` is a strict pin controller, so ``pinmux.c`` reports the
+    line usable and lets any program claim it, re-muxing it to GPIO), and it caches the direction of
+    lines nobody holds. So, as raspberrypi/utils ``pinctrl`` does: the function-select registers
+    through ``/dev/gpiomem`` (BCM2835/2711) or ``/dev/gpiomem0`` (RP1), mapped once, read-only; else
+    the pin controller's debugfs ``pins`` (root only); ``pinmux-pins`` names the driver holding a pin
+    where it is readable. Without any of them a pin's function is unknown (``None``).
+    """
+
+    def __init__(self, chip_label: str) -> None:
+        self.label = chip_label
+        self.rp1 = chip_label == "pinctrl-rp1"
+        self._device = GPIOMEM_RP1 if self.rp1 else GPIOMEM.get(chip_label, ("dev/gpiomem", 4096))
+        self._map: mmap.mmap | None = None
+        self._unmappable = False
+        self._lock = threading.Lock()
+
+    def _open(self, *, writable: bool) -> mmap.mmap:
+        relative, size = self._device
+        fd = os.open(host_path(relative), (os.O_RDWR | os.O_SYNC if writable else os.O_RDONLY) | os.O_CLOEXEC)
+        try:
+            access = mmap.ACCESS_WRITE if writable else mmap.ACCESS_READ
+            return mmap.mmap(fd, size, mmap.MAP_SHARED, access=access)
+        finally:
+            os.close(fd)  # the mapping stays valid
+
+    def _registers(self) -> mmap.mmap | None:
+        if self._map is None and not self._unmappable:
+            with self._lock:
+                if self._map is None and not self._unmappable:
+                    try:
+                        self._map = self._open(writable=False)
+                    except (OSError, ValueError):  # no such device (not Pi OS), no permission, too small
+                        self._unmappable = True
+        return self._map
+
+    def _decode(self, registers: mmap.mmap, bcm: int) -> parsers.MuxReading:
+        view = memoryview(registers)
+        try:
+            if self.rp1:
+                return parsers.rp1_mux(view, bcm)
+            return parsers.bcm2835_mux(view, bcm, bcm2711=self.label == "pinctrl-bcm2711")
+        finally:
+            view.release()
+
+    def _debugfs(self) -> Path | None:
+        """This controller's debugfs directory (``3f200000.gpio-pinctrl-bcm2835``), when readable."""
+        try:
+            for path in sorted(host_path(DEBUGFS_PINCTRL).iterdir()):
+                if path.name.endswith(self.label) and (path / "pins").exists():
+                    return path
+        except OSError:
+            pass
+        return None
+
+    @property
+    def source(self) -> str | None:
+        """Where readings come from: ``/dev/gpiomem``, debugfs, or ``None`` (unknown)."""
+        if self._registers() is not None:
+            return "/" + self._device[0]
+        debugfs = self._debugfs()
+        return None if debugfs is None else f"/{debugfs.relative_to(host_path(''))}/pins"
+
+    def read(self, pins: Iterable[int]) -> dict[int, parsers.MuxReading]:
+        """``pins`` as the SoC has them now; a pin no source can tell about is absent."""
+        wanted = list(pins)
+        registers = self._registers()
+        debugfs = self._debugfs()
+        owners: dict[int, str] = {}
+        if debugfs is not None:
+            try:
+                owners = parsers.parse_debugfs_pinmux(
+                    read_host_file(str(debugfs.relative_to(host_path("")) / "pinmux-pins"))
+                )
+            except OSError:
+                owners = {}
+        found: dict[int, parsers.MuxReading] = {}
+        if registers is not None:
+            found = {bcm: self._decode(registers, bcm) for bcm in wanted}
+        elif debugfs is not None:
+            try:
+                every = parsers.parse_debugfs_pins(read_host_file(str(debugfs.relative_to(host_path("")) / "pins")))
+            except OSError:
+                every = {}
+            found = {bcm: every[bcm] for bcm in wanted if bcm in every}
+        return {
+            bcm: replace(reading, owner=owners.get(bcm)) if bcm in owners else reading for bcm, reading in found.items()
+        }
+
+    def function(self, bcm: int, mode: str) -> str:
+        return functions.function_name(chip_label=self.label, bcm=bcm, mode=mode)
+
+    def set_mode(self, bcm: int, mode: str) -> bool:
+        """Put ``bcm``'s function select back to ``mode`` (after the kernel reset it on release), as
+        ``pinctrl set`` does: through ``/dev/gpiomem`` read-write, else debugfs ``pinmux-select``.
+        ``False`` when neither can be written (no such device, no permission): the caller says so."""
+        try:
+            registers = self._open(writable=True)
+        except (OSError, ValueError):
+            return self._select(bcm, mode)
+        try:
+            if self.rp1:
+                self._rp1_set(registers, bcm, mode)
+            else:
+                word = struct.unpack_from("<I", registers, 4 * (bcm // 10))[0]
+                struct.pack_into("<I", registers, 4 * (bcm // 10), parsers.bcm2835_fsel_word(word, bcm, mode))
+        finally:
+            registers.close()
+        return True
+
+    @staticmethod
+    def _rp1_set(registers: mmap.mmap, bcm: int, mode: str) -> None:
+        """gpiochip_rp1.c ``rp1_gpio_set_fsel``: SYS_RIO for GPIO with the output enable set or cleared."""
+        ctrl = parsers.rp1_ctrl_offset(bcm)
+        fsel = parsers.RP1_FSEL_SYS_RIO if mode in functions.PLAIN else parsers.RP1_FSEL_NULL
+        if mode.startswith("alt") and mode[3:].isdigit():
+            fsel = int(mode[3:])
+        if mode in functions.PLAIN:
+            oe = parsers.RP1_SYS_RIO_BANK0 + 0x4 + (parsers.RP1_SET if mode == "output" else parsers.RP1_CLR)
+            struct.pack_into("<I", registers, oe, 1 << bcm)
+        word = struct.unpack_from("<I", registers, ctrl)[0]
+        struct.pack_into("<I", registers, ctrl, (word & ~0x1F) | fsel)
+
+    def _select(self, bcm: int, mode: str) -> bool:
+        debugfs = self._debugfs()
+        if debugfs is None or self.rp1:
+            return False
+        # pinmux.c ``pinmux_select``: "<group> <function>", the line ending it included.
+        request = f"gpio{bcm} {_BCM2835_DEBUGFS_FUNCTIONS.get(mode, mode)}\n".encode()
+        try:
+            fd = os.open(debugfs / "pinmux-select", os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                os.write(fd, request)
+            finally:
+                os.close(fd)
+        except OSError:
+            return False
+        return True
+
+    def why(self, function: str, reading: parsers.MuxReading) -> str:
+        """Why ``function`` holds the pin, in the owner's words: the config.txt setting that turned its
+        interface on (the device tree's alias of its controller is ``okay``), else the kernel driver
+        holding its pinmux, else the function select itself."""
+        interface = functions.interface_of(function)
+        if interface is not None:
+            alias, wording = interface
+            try:
+                node = read_host_bytes(f"{DEVICE_TREE}/aliases/{alias}").rstrip(b"\0").decode("ascii", "replace")
+                status = read_host_bytes(f"{DEVICE_TREE}{node}/status").rstrip(b"\0")
+            except OSError:
+                status = b""
+            if status in (b"okay", b"ok"):
+                return wording
+        if reading.owner:
+            return f"the kernel's {reading.owner} driver holds it"
+        return f"its function select is {reading.mode.upper()}"
+
+
 # --- The pins ------------------------------------------------------------------------------------
 
 
@@ -241,11 +424,15 @@ class Gpio:
         simulated: bool,
         lines: KernelLines | None = None,
         chip: HeaderChip | None = None,
+        mux: PinMux | None = None,
     ) -> None:
         self.factory = factory
         self.simulated = simulated
         self.lines = lines
         self.chip = chip
+        self.mux = mux
+        # What the SoC had on each pin before this server first claimed it: what releasing it puts back.
+        self._found: dict[int, parsers.MuxReading] = {}
         self.errors = pin_library_errors()
         self._pins: dict[int, Pin] = {}
         self._configured: set[int] = set()
@@ -298,9 +485,54 @@ class Gpio:
             )
         return GpioError(text)
 
-    def read(self, bcm: int) -> PinState:
+    def mux_readings(self, pins: Iterable[int]) -> Mapping[int, parsers.MuxReading]:
+        """What the SoC's function select says of ``pins`` (one read for all), for :meth:`read`."""
+        return self.mux.read(pins) if self.mux is not None else {}
+
+    def read(self, bcm: int, *, readings: Mapping[int, parsers.MuxReading] | None = None) -> PinState:
+        """``bcm`` as it is now; ``readings`` from :meth:`mux_readings` saves reading them pin by pin."""
+        if readings is None:
+            readings = self.mux_readings([bcm])
+        return self._read(bcm, readings.get(bcm))
+
+    def _unclaimed(self, lines: KernelLines, bcm: int, reading: parsers.MuxReading | None) -> PinState:
+        """A pin this server has not claimed: who holds it from line info; its function, direction,
+        level (and pull, where the SoC keeps it readable) from the function select, since line info
+        cannot tell a muxed pin from a free one and caches the direction of unclaimed lines."""
+        state = lines.read(bcm)
+        if reading is None or self.mux is None:
+            return state
+        plain = reading.mode in functions.PLAIN
+        return PinState(
+            function=reading.mode if plain else state.function,  # type: ignore[arg-type]
+            state=float(reading.level) if plain and reading.level is not None else None,
+            pull=reading.pull if reading.pull is not None else state.pull,
+            used_by=state.used_by or reading.owner,
+            mux=self.mux.function(bcm, reading.mode),
+            mode=reading.mode,
+        )
+
+    def taken(self, bcm: int) -> str | None:
+        """Why ``bcm`` is not this server's to claim although the kernel would let it (its function is
+        not plain GPIO, or a driver's pinmux holds it), naming what has it: ``GPIO2 is I2C1 SDA
+        (i2c_arm is on in config.txt)``. ``None`` for plain GPIO, a pin this server configured, or a
+        pin whose function nobody here can read."""
+        if self.mux is None or bcm in self._configured:
+            return None
+        reading = self.mux.read([bcm]).get(bcm)
+        if reading is None:
+            return None
+        name = naming.pin_name(bcm)
+        if reading.mode not in functions.PLAIN:
+            function = self.mux.function(bcm, reading.mode)
+            return f"{name} is {function} ({self.mux.why(function, reading)})"
+        if reading.owner:
+            return f"{name} is held by the kernel's {reading.owner} driver (its pinmux)"
+        return None
+
+    def _read(self, bcm: int, reading: parsers.MuxReading | None) -> PinState:
         if self.lines is not None and bcm not in self._configured:
-            return self.lines.read(bcm)
+            return self._unclaimed(self.lines, bcm, reading)
         try:
             pin = self._pin(bcm)
             function = pin.function
@@ -316,12 +548,22 @@ class Gpio:
             function=function,
             state=None if state is None else float(state),
             pull=pull if pull in ("up", "down", "floating") else None,
+            mux=None if self.simulated else functions.GPIO,  # claimed here: gpiolib made it plain GPIO
+            mode=None if self.simulated else function,
         )
+
+    def _pin_for(self, bcm: int) -> Pin:
+        """``bcm``'s gpiozero pin; the first time, what the SoC has there is remembered for its release."""
+        if bcm not in self._pins and bcm not in self._found and self.mux is not None:
+            reading = self.mux.read([bcm]).get(bcm)
+            if reading is not None:
+                self._found[bcm] = reading
+        return self._pin(bcm)
 
     def set_input(self, bcm: int, pull: Pull) -> None:
         """Make ``bcm`` an input with ``pull``, and report its level changes to :func:`watch_edges`' listener."""
         try:
-            pin = self._pin(bcm)
+            pin = self._pin_for(bcm)
             self._unwatch(pin, bcm)  # configuring it is not an edge to report
             if pin.frequency is not None:
                 pin.frequency = None
@@ -336,8 +578,13 @@ class Gpio:
     def set_output(self, bcm: int, state: float) -> None:
         """Drive ``state``: 0 or 1 as a digital level, anything between as a PWM duty cycle."""
         try:
-            pin = self._pin(bcm)
+            claimed = bcm in self._pins
+            pin = self._pin_for(bcm)
             self._unwatch(pin, bcm)
+            if not claimed and not isinstance(self.factory, MockFactory):
+                # Claimed straight as an output at its level: never an input or low on the way, so an
+                # output the kernel kept driving (Pi OS) through a restart does not blink.
+                _lgpio_claim_output(self.factory, bcm, 1 if state >= 1.0 else 0)
             pin.function = "output"
             if state in (0.0, 1.0):
                 if pin.frequency is not None:
@@ -353,29 +600,72 @@ class Gpio:
         self._trim(pin)
 
     def release(self, bcm: int) -> None:
-        """Give ``bcm`` back as if the server had never configured it: not watched, not driven, not claimed.
+        """Give ``bcm`` back exactly as the SoC had it before this server first claimed it: function,
+        direction, level and pull; not watched, not claimed.
 
-        On lgpio the line is freed as it stands (the kernel then shows it unused); a simulated pin
-        starts afresh. Nothing is driven low on the way.
+        The line is put back while still claimed (an output at its old level, an input with its old
+        pull: gpiozero claims with "no pull"), then freed; where the kernel resets a freed line to
+        an input (upstream kernels; Pi OS keeps outputs driving, ``persist_gpio_outputs``) or the pin
+        had another function (I2C, a UART: a pin an admin let this server take over), its function
+        select is written back as ``pinctrl`` would. A simulated pin starts afresh.
         """
         with self._lock:
             pin = self._pins.pop(bcm, None)
             self._configured.discard(bcm)
+            found = self._found.pop(bcm, None)
         if pin is None:
             return
         try:
             self._unwatch(pin, bcm)
             if pin.frequency is not None:
                 pin.frequency = None
+            held = False
             if isinstance(self.factory, MockFactory):
                 pin.close()
             else:
+                held = _lgpio_holds(self.factory, bcm)  # not so when claiming it is what failed
+                if found is not None and held:
+                    self._put_back(pin, bcm, found)
                 _lgpio_line_free(self.factory, bcm)
             self.factory.pins.pop(pin.info, None)  # the next use makes (and claims) a new pin
         except self.errors as error:
             if isinstance(error, GpioError):
                 raise
             raise self._failure(bcm, error) from error
+        if found is not None and held and self.mux is not None:
+            after = self.mux.read([bcm]).get(bcm)
+            changed = after is None or after.mode != found.mode
+            if changed and not self.mux.set_mode(bcm, found.mode):
+                raise GpioError(
+                    f"{naming.pin_name(bcm)} could not be given back its function "
+                    f"{self.mux.function(bcm, found.mode)} ({found.mode}): neither /dev/gpiomem nor debugfs "
+                    "is writable here"
+                )
+
+    def _put_back(self, pin: Pin, bcm: int, found: parsers.MuxReading) -> None:
+        """While ``bcm`` is still claimed, make its line what it was: an output at its level, or an input
+        with its pull (where the SoC let it be read; the BCM2835's pulls are write-only)."""
+        if found.mode == "output" and found.level is not None:
+            _lgpio_claim_output(self.factory, bcm, found.level)
+            return
+        if pin.function != "input":
+            pin.function = "input"  # lgpio claims it without bias flags: the pull is not touched
+        if found.pull is not None and pin.pull != found.pull:
+            with contextlib.suppress(PinFixedPull):  # GPIO2/3: gpiozero allows only their board pull-ups
+                pin.pull = found.pull
+
+    def shutdown(self) -> None:
+        """The server stops: pins it took from another function (an admin allowed it) get that function
+        back; every other pin is left as it stands (an output keeps its level where the kernel keeps
+        released outputs driving, so a restart does not blink a relay). Never raises."""
+        for bcm in sorted(self._configured):
+            found = self._found.get(bcm)
+            if found is None or found.mode in functions.PLAIN:
+                continue
+            try:
+                self.release(bcm)
+            except GpioError as error:
+                logger.error("%s was not given back at shutdown: %s", naming.pin_name(bcm), error)
 
     def _watch(self, pin: Pin, bcm: int) -> None:
         def changed(ticks: object, state: object) -> None:
@@ -416,6 +706,35 @@ def _lgpio_line_free(factory: Factory, bcm: int) -> None:
     lgpio.gpio_free(handle, bcm)
 
 
+# lgpio's own bits in gpio_get_mode for a line this process claimed (input, output, alert).
+LG_CLAIMED_MODES = 256 | 512 | 1024
+
+
+def _lgpio_holds(factory: Factory, bcm: int) -> bool:
+    """Whether this process's lgpio handle has ``bcm`` claimed (lgpio's ``gpio_get_mode`` bits 8-10)."""
+    handle = getattr(factory, "_handle", None)
+    lgpio = sys.modules.get("lgpio")
+    if not isinstance(handle, int) or lgpio is None:
+        return False
+    return bool(lgpio.gpio_get_mode(handle, bcm) & LG_CLAIMED_MODES)
+
+
+def _lgpio_claim_output(factory: Factory, bcm: int, level: int) -> None:
+    """Claim ``bcm`` as an output driving ``level`` with lgpio's own ``gpio_claim_output`` (no bias
+    flags, so its pull is not touched), or drive ``level`` if this process already has it as an output
+    (lgpio's ``xSetAsOutput`` then changes nothing). Reads ``LGPIOFactory._handle`` as
+    :func:`_lgpio_line_free` does."""
+    handle = getattr(factory, "_handle", None)
+    lgpio = sys.modules.get("lgpio")
+    if not isinstance(handle, int) or lgpio is None:
+        raise GpioError(
+            f"cannot claim GPIO{bcm}: {type(factory).__name__} has no lgpio chip handle in _handle "
+            "(gpiozero changed; see pins/hardware.py _lgpio_claim_output)"
+        )
+    lgpio.gpio_claim_output(handle, bcm, level, 0)
+    lgpio.gpio_write(handle, bcm, level)
+
+
 def simulated_gpio() -> Gpio:
     """Mock pins that can do PWM, as the server uses off a Raspberry Pi."""
     return Gpio(MockFactory(pin_class=MockPWMPin), simulated=True)
@@ -430,7 +749,32 @@ def _lgpio_factory(chip: HeaderChip) -> Factory:
     from gpiozero.pins.lgpio import LGPIOFactory  # imports lgpio, which opens its notification pipe
 
     factory: Factory = LGPIOFactory(chip=chip.number)
+    factory.pin_class = _as_found_pin_class()
     return factory
+
+
+def _as_found_pin_class() -> type[Pin]:
+    """gpiozero's ``LGPIOPin`` without the claim its constructor makes.
+
+    ``LGPIOPin.__init__`` claims the line as an input with "no pull" (gpiozero/pins/lgpio.py): an
+    output the kernel kept driving would float for a moment (a relay blinks) and the pin's pull would
+    be lost before this server configures it. This subclass sets the four attributes that
+    constructor sets and claims nothing; the first configuration claims the line as it will be used.
+    Guard: ``tests/pins/test_real_gpio.py::test_the_as_found_pin_adapter_still_fits_gpiozero``.
+    """
+    import lgpio
+    from gpiozero.pins.lgpio import LGPIOPin
+
+    class AsFoundLGPIOPin(LGPIOPin):
+        def __init__(self, factory: Factory, info: object) -> None:
+            super(LGPIOPin, self).__init__(factory, info)
+            self._pwm = None
+            self._bounce = None
+            self._callback = None
+            self._edges = lgpio.BOTH_EDGES
+
+    pin_class: type[Pin] = AsFoundLGPIOPin
+    return pin_class
 
 
 def _without_real_gpio(mode: str, reason: str, error: BaseException) -> Gpio:
@@ -454,7 +798,7 @@ def create_gpio(mode: str, *, device: ChipDevice | None = None) -> Gpio:
         return _without_real_gpio(mode, library_error_text(error), error)
     except ImportError as error:  # no lgpio here
         return _without_real_gpio(mode, library_error_text(error), error)
-    return Gpio(factory, simulated=False, lines=KernelLines(chip.path, device), chip=chip)
+    return Gpio(factory, simulated=False, lines=KernelLines(chip.path, device), chip=chip, mux=PinMux(chip.label))
 
 
 def _lgpio_installed() -> bool:
@@ -531,6 +875,8 @@ def get_gpio() -> Gpio:
         with _gpio_lock:
             if _gpio is None:
                 gpio = create_gpio(settings.ENDRPI_GPIO)
+                if not gpio.simulated:
+                    atexit.register(gpio.shutdown)
                 if gpio.simulated:
                     logger.warning("GPIO is simulated: no Raspberry Pi GPIO here, pins are gpiozero mock pins")
                 else:

@@ -31,6 +31,13 @@ class PinSetting(models.Model):
         default=False,
         help_text="Refuse REST and WebSocket updates of this pin. A locked pin is also left alone at start-up.",
     )
+    may_take_over = models.BooleanField(
+        "may take over",
+        default=False,
+        help_text="Let updates claim this pin although its function is not plain GPIO (I2C, SPI, a UART, "
+        "PCM) or a kernel driver holds it. The bus on it stops working while Endrpi has the pin; Endrpi gives "
+        "the pin its function back when it releases it. Off: such updates are refused with 409.",
+    )
     mqtt_controllable = models.BooleanField(
         "controllable over MQTT",
         default=False,

@@ -73,6 +73,15 @@ class PinConfigurationSerializer(serializers.Serializer[Any]):
         '"spi0 CS0" ("unknown" when it gives none). Ignored in updates.',
     )
 
+    function = UsedByField(
+        required=False,
+        allow_null=True,
+        help_text='What the SoC\'s function select gives the pin to: "GPIO", or a peripheral such as "I2C1 SDA" '
+        'or "UART0 TXD" (an update of such a pin is refused with 409 unless an admin let it be taken over). '
+        "Present on a Raspberry Pi wherever it can be read (/dev/gpiomem, or debugfs as root); absent for "
+        "simulated pins. Ignored in updates.",
+    )
+
     def validate(self, attrs: dict[str, Any]) -> PinChange:
         try:
             return rules.change_from(io=attrs["io"], state=attrs.get("state"), pull=attrs.get("pull"))
@@ -83,6 +92,8 @@ class PinConfigurationSerializer(serializers.Serializer[Any]):
         wire = {"io": instance.io, "state": instance.state, "pull": instance.pull, "label": instance.label}
         if instance.used_by is not None:
             wire["usedBy"] = instance.used_by
+        if instance.function is not None:
+            wire["function"] = instance.function
         return wire
 
 

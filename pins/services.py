@@ -242,17 +242,20 @@ def _configuration(state: PinState, *, label: str | None) -> PinConfiguration:
         pull=None if state.pull is None else _PULL_NAMES[state.pull],
         label=label,
         used_by=state.used_by,
+        function=state.mux,
     )
 
 
 def _read(pins: Iterable[int], labels: Mapping[int, str]) -> dict[str, PinConfiguration]:
     """Read ``pins``; the caller holds the update lock."""
     gpio = get_gpio()
+    wanted = list(pins)
+    readings = gpio.mux_readings(wanted)
     configurations: dict[str, PinConfiguration] = {}
-    for pin in pins:
+    for pin in wanted:
         name = naming.pin_name(pin)
         try:
-            configurations[name] = _configuration(gpio.read(pin), label=labels.get(pin))
+            configurations[name] = _configuration(gpio.read(pin, readings=readings), label=labels.get(pin))
         except GpioError as error:
             raise ReadingFailed(f"Failed to read pin configuration of {name}: {error}") from error
     return configurations
@@ -312,7 +315,8 @@ def _apply(gpio: hardware.Gpio, pin: int, change: PinChange) -> None:
 
 
 def _roll_back(gpio: hardware.Gpio, done: list[tuple[int, PinState | None]]) -> None:
-    """Put back every pin a failed batch touched, last first; ``None``: the server had not configured it."""
+    """Put back every pin a failed batch touched, last first; ``None``: the server had not configured
+    it, so it is released as it was before (function, direction, level and pull: ``Gpio.release``)."""
     for pin, previous in reversed(done):
         try:
             if previous is None:
@@ -323,6 +327,18 @@ def _roll_back(gpio: hardware.Gpio, done: list[tuple[int, PinState | None]]) -> 
                 gpio.set_output(pin, previous.state or 0.0)
         except GpioError:
             logger.exception("Could not restore %s after a failed update", naming.pin_name(pin))
+
+
+def _taken_check(gpio: hardware.Gpio, changes: Iterable[int], settings: Mapping[int, PinSetting]) -> None:
+    """Refuse (409) a pin whose function is not plain GPIO or whose pinmux a kernel driver holds, unless
+    an admin marked it "may take over": the kernel would let it be claimed, and the bus would stop."""
+    for pin in changes:
+        setting = settings.get(pin)
+        if setting is not None and setting.may_take_over:
+            continue
+        taken = gpio.taken(pin)
+        if taken is not None:
+            raise Conflict(f"{taken}; no pin was changed")
 
 
 def _update_error(pin: int, error: GpioError) -> EndrpiError:
@@ -353,6 +369,7 @@ def pin_configurations_update(*, changes: Mapping[int, PinChange]) -> None:
         )
     gpio = get_gpio()
     with _update_lock:
+        _taken_check(gpio, changes, settings)
         done: list[tuple[int, PinState | None]] = []
         for pin, change in changes.items():
             try:

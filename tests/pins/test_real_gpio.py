@@ -18,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from endrpi_project.api.errors import Conflict, InvalidRequest, ReadingFailed
 from pins import hardware, naming, services
-from pins.configuration import InputChange, OutputChange
+from pins.configuration import InputChange, OutputChange, PinConfiguration
 from pins.hardware import Gpio, HeaderChip, KernelLines
 from tests.helpers import websocket
 from tests.pins.fakes import BAD_PWM_FREQ, GPIO_BUSY, FakeChip, FakeDevices, Line, fake_lgpio
@@ -38,12 +38,16 @@ def chip(host_root):
     # GPIO: used, no consumer name), SPI0's chip selects (requested by spi-bcm2835), an output
     # another program drives (requested with its bias disabled), and a line some program released
     # after pulling it up (the kernel forgot the bias on release).
-    chip.lines[2] = Line(muxed=True)
-    chip.lines[3] = Line(muxed=True)
+    chip.lines[2] = Line.muxed("alt3", "1f00074000.i2c")
+    chip.lines[3] = Line.muxed("alt3", "1f00074000.i2c")
     chip.lines[8] = Line(direction="output", consumer="spi0 CS0", level=1)
     chip.lines[7] = Line(direction="output", consumer="spi0 CS1", level=1)
     chip.lines[22] = Line(direction="output", consumer="gpioset", bias="disabled", level=1)
-    chip.lines[5] = Line(direction="input")
+    chip.lines[5] = Line(direction="input", pull="up")
+    chip.lines[17] = Line(pull="down")
+    chip.persist_outputs = True  # Raspberry Pi OS's kernel: a released output keeps driving
+    chip.gpiomem = host_root.root / "dev" / "gpiomem0"  # Pi OS's view of RP1's registers
+    chip.save()
     return chip
 
 
@@ -60,8 +64,10 @@ def lgpio(chip, monkeypatch):
 def real_gpio(lgpio, chip):
     factory_module = importlib.import_module("gpiozero.pins.lgpio")
     factory = factory_module.LGPIOFactory(chip=0)
+    factory.pin_class = hardware._as_found_pin_class()
     header = HeaderChip(path=chip.path, label=chip.label, number=0)
-    gpio = Gpio(factory, simulated=False, lines=KernelLines(chip.path, FakeDevices(chip)), chip=header)
+    lines = KernelLines(chip.path, FakeDevices(chip))
+    gpio = Gpio(factory, simulated=False, lines=lines, chip=header, mux=hardware.PinMux(chip.label))
     previous = hardware.install_gpio(gpio)
     yield gpio
     hardware.install_gpio(previous)
@@ -93,33 +99,48 @@ def test_reading_every_pin_claims_none_of_them(real_gpio, lgpio, chip):
     assert sorted(chip.asked) == list(naming.USER_GPIOS)
 
 
-def test_an_unconfigured_pin_reports_only_what_the_kernel_knows(real_gpio):
+def test_an_unconfigured_pin_reports_what_the_function_select_says_and_who_holds_it(real_gpio):
     read = services.pin_configurations_read(pins=[2, 5, 8, 17, 22])
+    assert read["GPIO17"] == PinConfiguration(io="INPUT", state=0.0, pull="DOWN", function="GPIO")
+    assert read["GPIO5"].pull == "UP", "RP1's pads keep the pull readable, though the kernel forgot the bias"
+    assert (read["GPIO8"].io, read["GPIO8"].state, read["GPIO8"].used_by) == ("OUTPUT", 1.0, "spi0 CS0")
+    assert read["GPIO2"] == PinConfiguration(io="INPUT", state=None, pull="FLOATING", function="I2C1 SDA"), (
+        "muxed to I2C: line info says free, the function select says I2C1 SDA (RP1 ALT3)"
+    )
+    assert (read["GPIO22"].used_by, read["GPIO22"].pull) == ("gpioset", "FLOATING")
+
+
+def test_without_the_registers_a_pin_reads_only_what_line_info_knows(real_gpio, chip):
+    chip.gpiomem.unlink()  # not Pi OS (no /dev/gpiomem0), or not in group gpio; debugfs is root's
+    chip.gpiomem = None
+    read = services.pin_configurations_read(pins=[2, 5, 17])
     assert {configuration.state for configuration in read.values()} == {None}, "a level needs a claim"
-    assert read["GPIO17"].io == "INPUT"
-    assert read["GPIO17"].pull is None, "the kernel keeps no bias for a line nobody has requested"
-    assert read["GPIO17"].used_by is None
+    assert {configuration.function for configuration in read.values()} == {None}, "unknown, not guessed"
     assert read["GPIO5"].pull is None, "released: its old pull-up is forgotten by the kernel"
-    assert (read["GPIO8"].io, read["GPIO8"].used_by) == ("OUTPUT", "spi0 CS0")
-    assert read["GPIO2"].used_by == "unknown", "muxed to I2C: in use, without a consumer name"
-    assert (read["GPIO22"].used_by, read["GPIO22"].pull) == ("gpioset", "FLOATING"), "requested: bias known"
+    assert read["GPIO2"].used_by is None, "a muxed pin reads free in line info: only the registers tell"
 
 
 @pytest.mark.django_db
-def test_used_by_is_on_the_wire_for_rest_only_when_a_line_is_in_use(real_gpio, client):
+def test_used_by_and_function_are_on_the_wire_for_rest(real_gpio, client):
     every_pin = client.get("/pins", HTTP_ACCEPT="application/json").json()
-    assert every_pin["GPIO8"] == {"io": "OUTPUT", "state": None, "pull": None, "label": None, "usedBy": "spi0 CS0"}
-    assert every_pin["GPIO17"] == {"io": "INPUT", "state": None, "pull": None, "label": None}
+    assert every_pin["GPIO8"] == {
+        "io": "OUTPUT", "state": 1.0, "pull": "FLOATING", "label": None, "usedBy": "spi0 CS0", "function": "GPIO"
+    }  # fmt: skip
+    assert every_pin["GPIO17"] == {"io": "INPUT", "state": 0.0, "pull": "DOWN", "label": None, "function": "GPIO"}
+    assert every_pin["GPIO3"]["function"] == "I2C1 SCL"
+    assert len(every_pin) == 26
+    assert all("function" in pin for pin in every_pin.values())
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_used_by_is_on_the_wire_for_websocket_replies_and_push_alike(real_gpio):
-    spi = {"io": "OUTPUT", "state": None, "pull": None, "label": None, "usedBy": "spi0 CS0"}
+async def test_used_by_and_function_are_on_the_wire_for_websocket_replies_and_push_alike(real_gpio):
+    spi = {"io": "OUTPUT", "state": 1.0, "pull": "FLOATING", "label": None, "usedBy": "spi0 CS0", "function": "GPIO"}
+    i2c = {"io": "INPUT", "state": None, "pull": "FLOATING", "label": None, "function": "I2C1 SDA"}
     async with websocket() as client:
-        reply = await client.request("READ_PIN_CONFIGURATIONS", {"pins": ["GPIO8", "GPIO17"]})
-        assert reply["data"] == {"GPIO8": spi, "GPIO17": {"io": "INPUT", "state": None, "pull": None, "label": None}}
-        subscribed = await client.request("SUBSCRIBE", {"topic": "PINS", "pins": ["GPIO8"]})
-        assert subscribed["data"]["current"] == {"GPIO8": spi}
+        reply = await client.request("READ_PIN_CONFIGURATIONS", {"pins": ["GPIO8", "GPIO2"]})
+        assert reply["data"] == {"GPIO8": spi, "GPIO2": i2c}
+        subscribed = await client.request("SUBSCRIBE", {"topic": "PINS", "pins": ["GPIO2"]})
+        assert subscribed["data"]["current"] == {"GPIO2": i2c}
 
 
 def test_a_configured_pin_stays_claimed_and_reads_its_real_level(real_gpio, lgpio, chip):
@@ -143,7 +164,8 @@ def test_a_configured_input_reads_its_pull_through_gpiozero(real_gpio, lgpio):
 
 
 def test_a_busy_pin_fails_the_batch_names_the_holder_and_releases_what_the_batch_claimed(real_gpio, lgpio, chip):
-    chip.lines[17].level = 1  # driven high by whoever had it last; the server has not touched it
+    chip.lines[17].level = chip.lines[17].outside = 1  # held high by the wiring; the server has not touched it
+    chip.save()
     with pytest.raises(Conflict) as raised:
         services.pin_configurations_update(changes={17: InputChange(pull="UP"), 8: OutputChange(state=1.0)})
     assert raised.value.message == "GPIO8 is in use by another program or driver (spi0 CS0); no pin was changed"
@@ -152,7 +174,9 @@ def test_a_busy_pin_fails_the_batch_names_the_holder_and_releases_what_the_batch
     assert lgpio.calls[-1] == ("gpio_free", 17)
     assert not real_gpio.is_configured(17)
     assert chip.lines[8] == Line(direction="output", consumer="spi0 CS0", level=1), "the driver's line untouched"
-    assert services.pin_configuration_read(pin=17).state is None, "read from the kernel again, unclaimed"
+    assert services.pin_configuration_read(pin=17) == PinConfiguration(
+        io="INPUT", state=1.0, pull="DOWN", function="GPIO"
+    ), "exactly as it was: an input at its level with its pull-down"
 
 
 def test_a_failed_batch_puts_pins_the_server_had_configured_back_as_they_were(real_gpio, lgpio, chip):
@@ -226,14 +250,14 @@ def test_a_refused_edge_request_on_a_line_another_program_took_names_it(real_gpi
     def taken_meanwhile(handle, gpio, *args, **kwargs):
         # Between lgpio's own free and its edge request, another program requests the line: EBUSY.
         lgpio.gpio_free(handle, gpio)
-        chip.lines[gpio].request("gpiomon", "input", None)
+        chip.request(gpio, "gpiomon", "input", None)
         return real_claim_alert(handle, gpio, *args, **kwargs)
 
     monkeypatch.setattr(lgpio, "gpio_claim_alert", taken_meanwhile)
     with pytest.raises(Conflict, match=r"^GPIO27 is in use by another program or driver \(gpiomon\); no pin"):
         services.pin_configurations_update(changes={27: InputChange(pull="DOWN")})
     assert claims(lgpio) == {}
-    chip.lines[27].release()  # the other program ends
+    chip.release(27)  # the other program ends
 
 
 def test_a_pull_the_board_rules_out_is_refused_before_any_pin_is_touched(real_gpio, lgpio):
