@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.contrib.staticfiles import finders
+from django.conf import settings as django_settings
 from django.db import connection
 
 from endrpi_project.doctor import preparation
@@ -20,7 +20,7 @@ def commands(monkeypatch) -> list[str]:
     def call_command(name: str, **options: object) -> None:
         ran.append(name)
         if name == "collectstatic":
-            Path(preparation.settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+            Path(django_settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
     monkeypatch.setattr(preparation, "call_command", call_command)
     return ran
@@ -28,15 +28,14 @@ def commands(monkeypatch) -> list[str]:
 
 @pytest.fixture
 def static_inputs(tmp_path: Path, settings) -> Path:
-    """A static folder of our own among the finders' (STATICFILES_DIRS), and STATIC_ROOT in tmp_path."""
+    """A static folder of our own among the finders' (STATICFILES_DIRS), and STATIC_ROOT in tmp_path.
+    (Django's setting_changed receiver forgets the finders built for the old folders.)"""
     folder = tmp_path / "static-in"
     (folder / "extra").mkdir(parents=True)
     (folder / "extra" / "one.css").write_text("body {}\n")
     settings.STATICFILES_DIRS = [str(folder)]
     settings.STATIC_ROOT = str(tmp_path / "static-out")
-    finders.get_finder.cache_clear()
-    yield folder
-    finders.get_finder.cache_clear()
+    return folder
 
 
 @pytest.mark.django_db
@@ -59,7 +58,7 @@ def test_a_changed_or_new_static_file_is_collected_again(commands, static_inputs
 @pytest.mark.django_db
 def test_a_collection_cut_short_is_done_again(commands, static_inputs):
     preparation.host_prepare(say=lambda line: None)
-    (Path(preparation.settings.STATIC_ROOT) / preparation.STATIC_STAMP).unlink()
+    (Path(django_settings.STATIC_ROOT) / preparation.STATIC_STAMP).unlink()
     assert preparation.host_prepare(say=lambda line: None) == ["collectstatic"]
 
 
