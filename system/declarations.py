@@ -107,7 +107,7 @@ TEMPERATURE = Reading(
 
 
 def _throttle_word(throttle: Any) -> int:
-    """The firmware word back from a ``Throttle`` model (each flag at the bit SPEC.md gives it)."""
+    """The firmware word back from a ``Throttle`` model (each flag at its bit of ``system.parsers.THROTTLE_BITS``)."""
     word = 0
     for field, bit in THROTTLE_BITS.items():
         if getattr(throttle, snake_case(field)):
