@@ -5,8 +5,9 @@ is ours over what daphne and Channels cost to carry one message each way. Serve 
 ``daphne bench.floor_asgi:application``.
 
 At ``/`` is the plain consumer (the floor). At ``/lean`` is the same consumer without Channels'
-per-frame database clean-up hop, which Endrpi's consumer also skips (see
-``ActionConsumer.dispatch``): the stricter floor, so our own cost is shown against both.
+per-frame database clean-up hop, which Endrpi's consumer does not take for client frames either (it
+answers them in its own request loop, ``ActionConsumer.answer_requests``): the stricter floor, so our
+own cost is shown against both. (A benchmark's floor, not product code: it may override ``dispatch``.)
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ from endrpi_project.api.envelope import (
 )
 from endrpi_project.api.errors import EndrpiError, Unauthorized, error_message
 from endrpi_project.api.tally import tally
-from endrpi_project.push.hub import MESSAGE_TYPE, remote_layer
+from endrpi_project.push.hub import remote_layer
 from endrpi_project.push.subscriptions import Subscriptions
 
 logger = logging.getLogger(__name__)
@@ -77,21 +77,24 @@ def _size(message: dict[str, Any]) -> int:
 
 
 class Inbox:
-    """One connection's received messages: requests bounded as the module says, connect/disconnect first.
+    """One connection's received messages: requests bounded as the module says, connect/disconnect apart.
 
-    A task takes every message from the server as it arrives (so the server's own queue stays short)
-    and the consumer takes them from here, one at a time.
+    A task takes every message from the server as it arrives (so the server's own queue stays short).
+    Channels' consumer takes connect and disconnect from :meth:`control`; the consumer's own request
+    loop takes client frames from :meth:`request`, one at a time.
     """
 
     def __init__(self, receive: Receive, *, flow: Flow | None, limit: int, max_bytes: int = PENDING_BYTES) -> None:
         self.flow, self.limit, self.max_bytes = flow, limit, max_bytes
         self.dropped = 0
+        self.ended = False
         self._receive = receive
         self._requests: deque[dict[str, Any]] = deque()
         self._bytes = 0
         self._control: deque[dict[str, Any]] = deque()
         self._paused = False
-        self._ready = asyncio.Event()
+        self._control_ready = asyncio.Event()
+        self._requests_ready = asyncio.Event()
         self.task = asyncio.get_running_loop().create_task(self._take_all(), name="endrpi-inbox")
 
     def __len__(self) -> int:
@@ -102,32 +105,39 @@ class Inbox:
             message = await self._receive()
             if message["type"] == "websocket.receive":
                 self._request(message)
-            else:
-                if message["type"] == "websocket.disconnect":
-                    self._requests.clear()  # nobody is left to answer
-                    self._bytes = 0
-                self._control.append(message)
-                self._ready.set()
-                if message["type"] == "websocket.disconnect":
-                    return
+                continue
+            if message["type"] == "websocket.disconnect":
+                self.end()
+            self._control.append(message)
+            self._control_ready.set()
+            if message["type"] == "websocket.disconnect":
+                return
 
     def _request(self, message: dict[str, Any]) -> None:
         if self.flow is None and (len(self._requests) >= self.limit or self._bytes >= self.max_bytes):
             self.dropped += 1
-            self._ready.set()
+            self._requests_ready.set()
             return
         self._requests.append(message)
         self._bytes += _size(message)
-        self._ready.set()
+        self._requests_ready.set()
         full = len(self._requests) >= self.limit or self._bytes >= self.max_bytes
         if full and self.flow is not None and not self._paused:
             self._paused = True
             self.flow.pause_reading()
 
-    async def get(self) -> dict[str, Any]:
+    async def control(self) -> dict[str, Any]:
+        """The next connect or disconnect message (Channels' consumer's ``receive``)."""
+        while not self._control:
+            self._control_ready.clear()
+            await self._control_ready.wait()
+        return self._control.popleft()
+
+    async def request(self) -> dict[str, Any] | None:
+        """The next client frame (or a :data:`DROPPED` notice); ``None`` once nobody is left to answer."""
         while True:
-            if self._control:
-                return self._control.popleft()
+            if self.ended:
+                return None
             if self.dropped:
                 dropped, self.dropped = self.dropped, 0
                 return {"type": DROPPED, "count": dropped}
@@ -139,14 +149,22 @@ class Inbox:
                     assert self.flow is not None
                     self.flow.resume_reading()
                 return message
-            self._ready.clear()
-            await self._ready.wait()
+            self._requests_ready.clear()
+            await self._requests_ready.wait()
+
+    def end(self) -> None:
+        """Drop what is unanswered and answer nothing more (the client left, or may no longer be answered)."""
+        self.ended = True
+        self._requests.clear()
+        self._bytes = 0
+        self.dropped = 0
+        self._requests_ready.set()
 
     async def close(self) -> None:
+        self.end()
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
-        self._requests.clear()
 
 
 class ActionConsumer(AsyncJsonWebsocketConsumer):
@@ -159,6 +177,7 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
     flow: Flow | None = None
     inbox: Inbox | None = None
     turn: asyncio.Lock
+    closing = False
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # Held while a request is answered: a passive message waits for it, so a writer that
@@ -166,9 +185,13 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
         self.turn = asyncio.Lock()
         self.flow = flow_for(scope)
         inbox = self.inbox = Inbox(receive, flow=self.flow, limit=settings.ENDRPI_WS_MAX_PENDING)
+        self.answering: asyncio.Task[None] | None = None
         try:
-            await super().__call__(scope, inbox.get, self._writable_send(send))
+            await super().__call__(scope, inbox.control, self._writable_send(send))
         finally:
+            inbox.end()
+            if self.answering is not None:
+                await self.answering  # the request being answered ends whole (cancelled only with us)
             await inbox.close()
 
     def _writable_send(self, send: Send) -> Send:
@@ -241,33 +264,49 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
             write_limit_check(self.writes)
             server_write_check()
 
-    async def dispatch(self, message: Any) -> None:
-        """Channels' dispatch, minus its database clean-up hop before every frame and passive message.
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        """Channels' connect handler; once the connection is accepted and stays open, answer its requests."""
+        await super().websocket_connect(message)
+        if not self.closing:
+            self.answering = asyncio.get_running_loop().create_task(self.answer_requests(), name="endrpi-requests")
 
-        ``AsyncConsumer.dispatch`` runs ``close_old_connections`` in Django's one sync thread before
-        each message: a thread hand-off per frame (about 100 us here, and a queue shared with every
-        REST request). Inline actions and passive messages never touch the database, and actions
-        that run in a worker thread get the same clean-up inside that thread
-        (``database_sync_to_async``), so a client frame goes straight to :meth:`receive` and a
-        passive message to :meth:`push_message`. Connect and disconnect keep Channels' behaviour.
-        ``tests/test_library_internals.py`` fails if Channels' own dispatch starts doing more.
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        self.closing = True
+        await super().close(code, reason)
+
+    async def answer_requests(self) -> None:
+        """Answer the client's frames one at a time, in order, until the connection ends.
+
+        Frames are taken here, not through Channels' ``dispatch``: that one runs Django's database
+        clean-up (``close_old_connections``) in Django's one sync thread before each message, a thread
+        hand-off per frame (about 100 us, and a queue shared with every REST request) for frames that
+        mostly never touch the database. The actions that do run in a worker thread through
+        ``database_sync_to_async``, which does the same clean-up in that thread. Connect, disconnect
+        and channel-layer messages keep Channels' own dispatch.
         """
-        if message["type"] == "websocket.receive":
-            async with self.turn:
-                await self.websocket_receive(message)
-        elif message["type"] == MESSAGE_TYPE:
-            await self.push_message(message)
-        elif message["type"] == DROPPED:
-            limit = settings.ENDRPI_WS_MAX_PENDING
-            await self.send_json(
-                envelope(
-                    None,
-                    error=f"{message['count']} request(s) dropped: at most {limit} may wait for an answer "
-                    "(ENDRPI_WS_MAX_PENDING); read the replies before sending more",
-                )
+        assert self.inbox is not None
+        try:
+            while (message := await self.inbox.request()) is not None:
+                async with self.turn:
+                    if message["type"] == DROPPED:
+                        await self.dropped_notice(message["count"])
+                    else:
+                        await self.websocket_receive(message)
+        except Exception:  # a failure to send (the connection broke): no frame is answered any more
+            logger.exception("Answering WebSocket requests failed; closing the connection")
+            self.inbox.end()
+            with contextlib.suppress(Exception):
+                await self.close(code=1011)
+
+    async def dropped_notice(self, count: int) -> None:
+        limit = settings.ENDRPI_WS_MAX_PENDING
+        await self.send_json(
+            envelope(
+                None,
+                error=f"{count} request(s) dropped: at most {limit} may wait for an answer "
+                "(ENDRPI_WS_MAX_PENDING); read the replies before sending more",
             )
-        else:
-            await super().dispatch(message)
+        )
 
     async def push_message(self, message: dict[str, Any]) -> None:
         """Channel-layer handler for :data:`endrpi_project.push.hub.MESSAGE_TYPE` (see SubscriberConsumer)."""
