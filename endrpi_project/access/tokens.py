@@ -15,7 +15,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs
 
@@ -34,6 +34,8 @@ CLOSE_TOKEN_REQUIRED = 4401
 # The token could not be checked (the database is locked or unreadable): 4000 + HTTP 503. daphne (autobahn)
 # sends only 1000 and 3000-4999, so not the standard 1013 "try again later".
 CLOSE_UNAVAILABLE = 4503
+# What a client is told when the token it presented is unknown or revoked (REST's 401, WebSocket's 4401).
+INVALID_TOKEN = "Invalid or revoked access token"
 # How stale ``last_used`` may get before a use is recorded again (keeps reads off the disk).
 _LAST_USED_PRECISION = timedelta(minutes=1)
 
@@ -83,9 +85,14 @@ def access_token_authenticate(*, secret: str) -> AccessToken:
     """
     token = AccessToken.objects.filter(secret_hash=_hash(secret), revoked__isnull=True).first()
     if token is None:
-        raise Unauthorized("Invalid or revoked access token")
+        raise Unauthorized(INVALID_TOKEN)
     access_token_use_record(token=token)
     return token
+
+
+def access_tokens_active(*, ids: Collection[int]) -> set[int]:
+    """Which of the tokens ``ids`` are still active (neither revoked nor deleted); one query, reads only."""
+    return set(AccessToken.objects.filter(pk__in=list(ids), revoked__isnull=True).values_list("pk", flat=True))
 
 
 # --- Recording use, best effort: ``last_used`` is for the operator's list, never worth a failed request ---

@@ -39,9 +39,11 @@ from endrpi_project.access.limits import (
 )
 from endrpi_project.access.models import AccessToken
 from endrpi_project.access.origins import websocket_subprotocol
+from endrpi_project.access.revocation import token_watch
 from endrpi_project.access.tokens import (
     CLOSE_TOKEN_REQUIRED,
     CLOSE_UNAVAILABLE,
+    INVALID_TOKEN,
     access_check,
     access_required,
     access_token_authenticate,
@@ -114,6 +116,8 @@ class Inbox:
                 return
 
     def _request(self, message: dict[str, Any]) -> None:
+        if self.ended:
+            return  # nothing more is answered on this connection
         if self.flow is None and (len(self._requests) >= self.limit or self._bytes >= self.max_bytes):
             self.dropped += 1
             self._requests_ready.set()
@@ -186,12 +190,20 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
         self.flow = flow_for(scope)
         inbox = self.inbox = Inbox(receive, flow=self.flow, limit=settings.ENDRPI_WS_MAX_PENDING)
         self.answering: asyncio.Task[None] | None = None
+        self.revoking: asyncio.Task[None] | None = None
+        self.unwatch_token: Callable[[], None] | None = None
         try:
             await super().__call__(scope, inbox.control, self._writable_send(send))
         finally:
             inbox.end()
+            if self.unwatch_token is not None:
+                self.unwatch_token()
             if self.answering is not None:
                 await self.answering  # the request being answered ends whole (cancelled only with us)
+            if self.revoking is not None and not self.revoking.done():
+                self.revoking.cancel()  # the client left before it was told
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.revoking
             await inbox.close()
 
     def _writable_send(self, send: Send) -> Send:
@@ -233,6 +245,8 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
         try:
             self.token = await self.authenticate()
             access_check(token=self.token, write=False)
+            if self.token is not None:
+                self.unwatch_token = token_watch.watch(self.token.pk, self.token_revoked)
         except Unauthorized as error:
             # As over REST: no token is fine where reads need none, but a token that was sent and does
             # not match (unknown, revoked) is refused in every mode that reads tokens.
@@ -244,6 +258,24 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(envelope(None, error=f"The access token could not be checked: {message}"))
             if access_required(write=False):
                 await self.close(code=CLOSE_UNAVAILABLE, reason=message)
+
+    def token_revoked(self) -> None:
+        """The token this connection was accepted with was revoked (:mod:`endrpi_project.access.revocation`):
+        nothing more is answered or pushed; the client is told and the connection closed with 4401."""
+        self.unwatch_token = None
+        if self.inbox is not None:
+            self.inbox.end()
+        self.revoking = asyncio.get_running_loop().create_task(self.refuse_revoked(), name="endrpi-token-revoked")
+
+    async def refuse_revoked(self) -> None:
+        await self.stop_pushes()
+        async with self.turn:  # after the answer being sent, if any
+            if not self.closing:
+                await self.send_json(envelope(None, error=INVALID_TOKEN))
+                await self.close(code=CLOSE_TOKEN_REQUIRED, reason=INVALID_TOKEN)
+
+    async def stop_pushes(self) -> None:
+        """Stop every passive message to this client (a consumer with subscriptions closes them)."""
 
     async def authenticate(self) -> AccessToken | None:
         if self.token_secret is None:
@@ -388,9 +420,7 @@ class SubscriberConsumer(ActionConsumer):
         finally:
             tally.connection(-1)
             # Disconnect or cancellation alike: no group, poller or task outlives the connection.
-            if self.subscriptions is not None:
-                subscriptions, self.subscriptions = self.subscriptions, None
-                await subscriptions.close()
+            await self.stop_pushes()
 
     def push_subscriptions(self) -> Subscriptions:
         if self.subscriptions is None:
@@ -406,7 +436,13 @@ class SubscriberConsumer(ActionConsumer):
     async def send_passive(self, message: dict[str, Any]) -> None:
         """Send a pushed message between replies, never in the middle of answering a request."""
         async with self.turn:
-            await self.send_json(message)
+            if not self.closing:
+                await self.send_json(message)
+
+    async def stop_pushes(self) -> None:
+        if self.subscriptions is not None:
+            subscriptions, self.subscriptions = self.subscriptions, None
+            await subscriptions.close()
 
     async def push_message(self, message: dict[str, Any]) -> None:
         """Channel-layer handler for :data:`endrpi_project.push.hub.MESSAGE_TYPE`: messages from other processes."""
