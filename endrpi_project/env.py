@@ -20,7 +20,7 @@ import re
 import socket
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -189,6 +189,36 @@ def env_writable(name: str, path: Path, *, what: str) -> None:
         raise SettingError(
             f"{name} must be a directory the server can write; cannot create {what} in {directory} (Permission denied)"
         )
+
+
+def sqlite_read_only_reason(path: Path) -> str | None:
+    """Why the SQLite database at ``path`` cannot be opened for writing (a read-only file, or a directory
+    where SQLite cannot create its journal: an SD card the kernel remounted read-only), else ``None``."""
+    if not path.exists():
+        return None  # env_writable has made sure it can be created
+    if not os.access(path, os.W_OK):
+        return f"{path} is read-only"
+    if not os.access(path.parent, os.W_OK):
+        return f"its directory {path.parent} is read-only"
+    return None
+
+
+def sqlite_database(path: Path, *, read_only: bool) -> dict[str, object]:
+    """Django's ``DATABASES["default"]`` for the SQLite file at ``path``, opened read-only if ``read_only``.
+
+    A database that cannot be written (:func:`sqlite_read_only_reason`) is opened read-only (SQLite's
+    URI ``mode=ro``), so tokens, pin labels and the history are still read and only a change fails,
+    naming the cause. In WAL mode a reader needs the ``-wal`` and ``-shm`` files: where they are gone
+    (a clean shutdown) and the directory is read-only, nothing can create them, so the file is opened
+    ``immutable`` as well (SQLite then reads it as the one file it is, which a read-only file system
+    guarantees).
+    """
+    if not read_only:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
+    journal = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    immutable = not os.access(path.parent, os.W_OK) and not all(file.exists() for file in journal)
+    uri = f"file:{quote(str(path))}?mode=ro" + ("&immutable=1" if immutable else "")
+    return {"ENGINE": "django.db.backends.sqlite3", "NAME": uri}
 
 
 def env_listen_check() -> None:

@@ -23,6 +23,8 @@ from endrpi_project.env import (
     env_str,
     env_url,
     env_writable,
+    sqlite_database,
+    sqlite_read_only_reason,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -132,18 +134,16 @@ TEMPLATES = [
 ASGI_APPLICATION = "endrpi_project.asgi.application"
 
 DATABASE_PATH = env_path("ENDRPI_DATABASE_PATH", DATA_DIR / "endrpi.sqlite3")
-# A database that exists is used as it is (read-only included: then only saving fails, with a 503).
+# A database that does not exist must be creatable.
 env_writable(
     "ENDRPI_DATABASE_PATH" if env_str("ENDRPI_DATABASE_PATH", "").strip() else "ENDRPI_DATA_DIR",
     DATABASE_PATH,
     what="the database",
 )
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATABASE_PATH,
-    }
-}
+# A database that exists but cannot be written (an SD card remounted read-only) is opened read-only:
+# reads keep working, and a change is refused with a 503 naming this reason (api.errors).
+DATABASE_READ_ONLY = sqlite_read_only_reason(DATABASE_PATH)
+DATABASES = {"default": sqlite_database(DATABASE_PATH, read_only=DATABASE_READ_ONLY is not None)}
 
 # Passive messages fan out through groups of this layer. In memory by default (one process); a
 # Redis layer (channels_redis) can replace it here without code changes. A connection's channel

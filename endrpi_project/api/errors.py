@@ -125,6 +125,12 @@ def database_message(error: DatabaseError) -> str:
     if "locked" in text:
         return "The database is locked by another process (a long write, a backup or a manage.py shell): try again"
     if "readonly" in text or "read-only" in text:
+        reason = settings.DATABASE_READ_ONLY
+        if reason is not None:  # known since start-up: the file was opened read-only
+            return (
+                f"The database was opened read-only at start-up ({reason}), so this change cannot be saved: "
+                "make it writable (a read-only SD card: remount it read-write) and restart the server"
+            )
         return "The database is read-only, so this change cannot be saved: make ENDRPI_DATABASE_PATH writable"
     if "no such table" in text:
         return "The database is not set up: run manage.py migrate (scripts/serve does)"

@@ -209,7 +209,7 @@ def _access(report: Report) -> None:
     section.add("data directory", data_dir.describe())
     if not (data_dir.exists and data_dir.writable):
         report.problems.append(f"The data directory {data_dir.path} is not writable for {who.user}.")
-    database = host.file_access(Path(str(settings.DATABASES["default"]["NAME"])))
+    database = host.file_access(Path(settings.DATABASE_PATH))
     section.add("database", database.describe() if database.exists else f"{database.path}: not created yet")
     if database.exists and not database.writable:
         report.problems.append(f"The database {database.path} is not writable for {who.user}.")

@@ -338,3 +338,99 @@ def test_live_a_read_only_database_keeps_every_token_working(tmp_path):
             assert time.monotonic() < deadline, server.log.read_text()
             time.sleep(0.2)
     assert "readonly database" in server.log.read_text()
+
+
+# --- A data directory that is read-only from start-up (an SD card the kernel remounted read-only) ------
+
+
+def test_a_database_that_cannot_be_written_is_opened_read_only_and_still_read(tmp_path):
+    from endrpi_project.env import sqlite_database
+
+    path = tmp_path / "endrpi.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as writer:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("CREATE TABLE t (a)")
+        writer.execute("INSERT INTO t VALUES (1)")
+        writer.commit()
+    assert sqlite_database(path, read_only=False)["NAME"] == path
+    name = str(sqlite_database(path, read_only=True)["NAME"])
+    assert name.startswith("file:")
+    assert "mode=ro" in name
+    with contextlib.closing(sqlite3.connect(name, uri=True)) as reader:
+        assert reader.execute("SELECT a FROM t").fetchall() == [(1,)]
+        with pytest.raises(sqlite3.OperationalError, match="readonly database"):
+            reader.execute("INSERT INTO t VALUES (2)")
+
+
+def manage(data_dir: Path, *args: str, **env: str) -> None:
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "endrpi_project.settings",
+        "ENDRPI_DATA_DIR": str(data_dir),
+        **env,
+    }
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, check=True)
+
+
+@contextlib.contextmanager
+def read_only_tree(directory: Path) -> Iterator[None]:
+    """``directory`` and every file in it read-only, as a read-only mount leaves them; restored after."""
+    files = [path for path in directory.iterdir() if path.is_file()]
+    for path in files:
+        path.chmod(0o444)
+    directory.chmod(0o555)
+    try:
+        yield
+    finally:
+        directory.chmod(0o755)
+        for path in files:
+            path.chmod(0o644)
+
+
+def admin_login(server: LiveServer) -> tuple[int, Any]:
+    """Log in to the admin as a browser does (the CSRF cookie, then the form): a login writes a session."""
+    import http.cookiejar
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(f"{server.http_url}/admin/login/", timeout=30).read()
+    csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    form = urllib.parse.urlencode({"username": "admin", "password": "pw-for-tests", "csrfmiddlewaretoken": csrf})
+    request = urllib.request.Request(
+        f"{server.http_url}/admin/login/", data=form.encode(), headers={"Accept": "application/json"}, method="POST"
+    )
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.slow
+def test_live_a_read_only_data_directory_still_reads_tokens_and_labels_and_names_the_cause_of_a_refused_write(
+    tmp_path,
+):
+    if not file_modes_bind(tmp_path):
+        pytest.skip("this machine lets the server write a read-only file (root without CAP_SETPCAP)")
+    data = tmp_path / "data"
+    env = {**host_tree(tmp_path), "ENDRPI_AUTH": "all"}
+    with live_server(data, env):
+        pass  # a migrated database, as scripts/serve leaves it; stopped cleanly (no -wal, no -shm left)
+    reader, writer = create_token(data, "reader", "read"), create_token(data, "writer", "read-write")
+    manage(data, "shell", "-c", "from pins.models import PinSetting; PinSetting.objects.create(pin=17, label='Relay')")
+    manage(data, "createsuperuser", "--noinput", "--username", "admin", "--email", "a@example.com",
+           DJANGO_SUPERUSER_PASSWORD="pw-for-tests")  # fmt: skip
+    with read_only_tree(data), live_server(data, env, preexec_fn=give_up_root_file_permissions) as server:
+        assert rest(server, "/system/uptime", reader)[0] == 200
+        status, pin = rest(server, "/pins/GPIO17", reader)
+        assert (status, pin["label"]) == (200, "Relay")
+        assert rest(server, "/pins/GPIO17", writer, UPDATE)[0] == 200  # driving a pin writes nothing
+        received, closed = websocket_read(server, reader)
+        assert closed is None
+        assert received[0]["success"] is True
+        status, body = admin_login(server)
+    assert status == 503
+    assert body["message"] == (
+        f"The database was opened read-only at start-up ({data / 'endrpi.sqlite3'} is read-only), so this change "
+        "cannot be saved: make it writable (a read-only SD card: remount it read-write) and restart the server"
+    )
