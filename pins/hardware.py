@@ -29,6 +29,9 @@ loudly when the library changes):
   handle, to give one line back with lgpio's public ``gpio_free``: gpiozero has no public way to
   release a single pin (``LGPIOPin.close`` re-claims it as an input). Guard:
   ``tests/pins/test_real_gpio.py::test_the_line_release_adapter_still_fits_gpiozero``.
+* :func:`_lgpio_pwm` reads the same handle to drive software PWM with lgpio's public ``tx_pwm`` and
+  its float duty cycle: ``LGPIOPin`` keeps the duty as ``int(value * 100)`` (whole percent, and a
+  state under 0.01 runs PWM at 0 %). Guard: ``tests/pins/test_pwm.py``.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from django.core.exceptions import ImproperlyConfigured
 from gpiozero import Factory, GPIOZeroError, Pin, PinFixedPull, PinPWMUnsupported
 from gpiozero.pins.mock import MockFactory, MockPin, MockPWMPin
 
-from pins import functions, naming, parsers
+from pins import functions, naming, parsers, rules
 from system.hardware.host import OpenDevices, host_path, read_board_model, read_host_bytes, read_host_file
 
 logger = logging.getLogger(__name__)
@@ -437,6 +440,8 @@ class Gpio:
         self._pins: dict[int, Pin] = {}
         self._configured: set[int] = set()
         self._lock = threading.Lock()
+        # The duty cycle (0-1) of each pin running lgpio's software PWM through :func:`_lgpio_pwm`.
+        self._duty: dict[int, float] = {}
         # gpiozero holds ``when_changed`` callbacks weakly; these are the strong references.
         self._edge_callbacks: dict[int, Callable[[object, object], None]] = {}
 
@@ -538,7 +543,8 @@ class Gpio:
             function = pin.function
             if function not in ("input", "output"):
                 raise GpioError(f"GPIO{bcm} is in use by another function ({function})")
-            state = pin.state
+            duty = self._duty.get(bcm)  # lgpio's PWM: the level read would be a random phase
+            state = pin.state if duty is None else duty
             pull = pin.pull
         except self.errors as error:
             if isinstance(error, GpioError):
@@ -565,8 +571,7 @@ class Gpio:
         try:
             pin = self._pin_for(bcm)
             self._unwatch(pin, bcm)  # configuring it is not an edge to report
-            if pin.frequency is not None:
-                pin.frequency = None
+            self._pwm_off(pin, bcm)
             pin.function = "input"
             pin.pull = pull
             self._watch(pin, bcm)
@@ -587,13 +592,17 @@ class Gpio:
                 _lgpio_claim_output(self.factory, bcm, 1 if state >= 1.0 else 0)
             pin.function = "output"
             if state in (0.0, 1.0):
-                if pin.frequency is not None:
-                    pin.frequency = None
+                self._pwm_off(pin, bcm)
                 pin.state = bool(state)
-            else:
+            elif isinstance(self.factory, MockFactory):
                 if pin.frequency is None:
                     pin.frequency = settings.ENDRPI_PWM_FREQUENCY
                 pin.state = state
+            else:
+                frequency = settings.ENDRPI_PWM_FREQUENCY
+                high, period = rules.pwm_timing(state=state, frequency=frequency)
+                _lgpio_pwm(self.factory, bcm, frequency, state * 100)
+                self._duty[bcm] = high / period  # what lgpio times, in whole microseconds
         except self.errors as error:
             raise self._failure(bcm, error) from error
         self._configured.add(bcm)
@@ -617,8 +626,7 @@ class Gpio:
             return
         try:
             self._unwatch(pin, bcm)
-            if pin.frequency is not None:
-                pin.frequency = None
+            self._pwm_off(pin, bcm)
             held = False
             if isinstance(self.factory, MockFactory):
                 pin.close()
@@ -666,6 +674,13 @@ class Gpio:
                 self.release(bcm)
             except GpioError as error:
                 logger.error("%s was not given back at shutdown: %s", naming.pin_name(bcm), error)
+
+    def _pwm_off(self, pin: Pin, bcm: int) -> None:
+        """Stop PWM on ``bcm``, whichever library runs it (lgpio's own, or a mock pin's)."""
+        if self._duty.pop(bcm, None) is not None:
+            _lgpio_pwm(self.factory, bcm, 0, 0)  # lgTxPwm: frequency 0 stops it
+        if pin.frequency is not None:
+            pin.frequency = None
 
     def _watch(self, pin: Pin, bcm: int) -> None:
         def changed(ticks: object, state: object) -> None:
@@ -733,6 +748,24 @@ def _lgpio_claim_output(factory: Factory, bcm: int, level: int) -> None:
         )
     lgpio.gpio_claim_output(handle, bcm, level, 0)
     lgpio.gpio_write(handle, bcm, level)
+
+
+def _lgpio_pwm(factory: Factory, bcm: int, frequency: float, duty_percent: float) -> None:
+    """Run lgpio's software PWM on ``bcm`` at ``frequency`` Hz and ``duty_percent`` (a float, 0-100),
+    with lgpio's public ``tx_pwm``; ``frequency`` 0 stops it.
+
+    Reads ``LGPIOFactory._handle`` as :func:`_lgpio_line_free` does: gpiozero's ``LGPIOPin`` would
+    pass ``int(value * 100)``, whole percent, and run PWM at 0 % for a state under 0.01. The line is
+    already this process's output (lgpio's ``xSetAsPwm`` would otherwise claim it).
+    """
+    handle = getattr(factory, "_handle", None)
+    lgpio = sys.modules.get("lgpio")
+    if not isinstance(handle, int) or lgpio is None:
+        raise GpioError(
+            f"cannot drive PWM on GPIO{bcm}: {type(factory).__name__} has no lgpio chip handle in _handle "
+            "(gpiozero changed; see pins/hardware.py _lgpio_pwm)"
+        )
+    lgpio.tx_pwm(handle, bcm, frequency, duty_percent)
 
 
 def simulated_gpio() -> Gpio:

@@ -8,6 +8,7 @@ state, GPIO2/GPIO3 have fixed pull-ups).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -97,7 +98,7 @@ class PinSetting(models.Model):
             raise ValidationError("state: A number between 0 and 1 is required (0 = low, 1 = high).")
         try:
             change = rules.change_from(io=self.io, state=self.state, pull=self.pull or None)  # type: ignore[arg-type]
-            rules.change_check(pin=self.pin, change=change)
+            rules.change_check(pin=self.pin, change=change, pwm_frequency=settings.ENDRPI_PWM_FREQUENCY)
         except rules.RuleBroken as error:
             raise ValidationError(error.message) from None
         return change

@@ -8,6 +8,7 @@ ask this module, so a rule and its message are written once. Pure: no I/O, no Dj
 from __future__ import annotations
 
 import math
+import struct
 
 from pins import naming
 from pins.configuration import InputChange, Io, OutputChange, PinChange, Pull
@@ -56,8 +57,47 @@ def change_from(*, io: Io, state: float | None, pull: Pull | None) -> PinChange:
     return OutputChange(state=state)
 
 
-def change_check(*, pin: int, change: PinChange) -> None:
-    """Refuse a change the hardware of ``pin`` cannot make (an input pull its resistors rule out)."""
+def _float32(value: float) -> float:
+    """``value`` as a C ``float``: lgpio's ``lgTxPwm`` takes its frequency and duty cycle as floats."""
+    result: float = struct.unpack("<f", struct.pack("<f", value))[0]
+    return result
+
+
+def pwm_timing(*, state: float, frequency: float) -> tuple[int, int]:
+    """The microseconds high and the microseconds of a period that lgpio's software PWM drives for a
+    duty cycle of ``state`` (0 to 1) at ``frequency`` Hz.
+
+    joan2937/lg ``lgGpio.c`` ``lgTxPwm``: ``micros = (1.0e6 / pwmFrequency) + 0.5`` and ``micros_on =
+    (pwmDutyCycle / 100.0 * micros) + 0.5``, each stored in an ``int`` (truncated), the two arguments
+    being C floats. So the duty is timed in whole microseconds: 10,000 steps a period at 100 Hz, 100 at
+    10 kHz. (gpiozero's ``LGPIOPin`` would first cut it to whole percent: ``int(value * 100)``.)
+    """
+    period = int(1.0e6 / _float32(frequency) + 0.5)
+    high = int(_float32(state * 100) / 100.0 * period + 0.5)
+    return high, period
+
+
+def pwm_state_check(*, pin: int, state: float, frequency: float) -> None:
+    """Refuse a PWM duty cycle lgpio would not drive: one that rounds to a steady level (0 µs or a whole
+    period high), since lgpio would then keep its PWM thread running at 0 % or 100 %."""
+    if state <= 0.0 or state >= 1.0:
+        return
+    high, period = pwm_timing(state=state, frequency=frequency)
+    if 0 < high < period:
+        return
+    raise RuleBroken(
+        f"{naming.pin_name(pin)} cannot drive a PWM duty cycle of {state:g} at {frequency:g} Hz "
+        f"(ENDRPI_PWM_FREQUENCY): lgpio's PWM times each {period:,} µs period in whole microseconds, so a "
+        f"state between 0 and 1 must come to at least 1 µs high and 1 µs low (steps of {1 / period:g}); "
+        "use 0 or 1 for a steady level"
+    )
+
+
+def change_check(*, pin: int, change: PinChange, pwm_frequency: float | None = None) -> None:
+    """Refuse a change the hardware of ``pin`` cannot make (an input pull its resistors rule out, a
+    PWM duty cycle too close to 0 or 1 to time at ``pwm_frequency``, when given)."""
+    if isinstance(change, OutputChange) and pwm_frequency is not None:
+        pwm_state_check(pin=pin, state=change.state, frequency=pwm_frequency)
     if isinstance(change, InputChange) and change.pull not in pin_pulls(pin):
         fixed = FIXED_PULLS[pin]
         raise RuleBroken(

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
@@ -357,7 +358,7 @@ def pin_configurations_update(*, changes: Mapping[int, PinChange]) -> None:
         if pin not in naming.USER_GPIOS:
             raise NotFound(naming.unknown_pin_message(naming.pin_name(pin)))
         try:
-            rules.change_check(pin=pin, change=change)
+            rules.change_check(pin=pin, change=change, pwm_frequency=django_settings.ENDRPI_PWM_FREQUENCY)
         except rules.RuleBroken as error:
             raise InvalidRequest(error.message) from None
     settings = pin_settings_read(fresh=True)

@@ -56,7 +56,13 @@ lgpio (joan2937/lg, v0.2.2.0), as gpiozero's ``LGPIOFactory`` drives it:
   ``EBUSY`` for a line another user holds, ``ENXIO`` for a line without an interrupt (the kernel's
   ``gpiolib-cdev.c`` ``edge_detector_setup``: ``gpiod_to_irq`` fails; :attr:`Line.irq` false).
 * ``lgGpio.c`` ``lgTxPwm``: a frequency outside 0.1-10,000 Hz is ``LG_BAD_PWM_FREQ``
-  ("bad PWM frequency"), a duty cycle outside 0-100 ``LG_BAD_PWM_DUTY``; frequency 0 stops PWM.
+  ("bad PWM frequency"), a duty cycle outside 0-100 ``LG_BAD_PWM_DUTY``; frequency 0 stops PWM. The
+  duty cycle is a float percentage, timed in whole microseconds (``micros_on = duty / 100 * micros +
+  0.5``, truncated); :attr:`pwm` keeps ``(micros_on, micros)`` of each line running PWM, and a
+  ``micros_on`` of 0 is PWM running at 0 %, not stopped. ``xSetAsPwm`` makes the line an output
+  first. ``lgpio_extra.py`` ``tx_pwm`` returns the room left in the line's PWM queue.
+* ``lgGpio.c`` ``xSetAsFree`` (claiming the line in another direction, or freeing it) marks its PWM
+  inactive; ``lgGpioWrite`` does not: PWM goes on toggling a line that was written.
 * ``lgGpio.c`` ``lgGpioGetMode``: the kernel's line info as lgpio's mode bits, plus lgpio's own
   bits (input 256, output 512, alert 1024) only for lines this process claimed.
 """
@@ -340,6 +346,7 @@ def fake_lgpio(chip: FakeChip) -> Any:
     module.modes = {}
     module.calls = []  # every call, for tests that check what was asked
     module.callbacks = {}
+    module.pwm = {}  # gpio -> (micros_on, micros) while lgpio's software PWM runs on it
     bias_of = {32: "up", 64: "down", 128: "disabled", 0: None}
 
     def check(gpio: int) -> None:
@@ -347,6 +354,7 @@ def fake_lgpio(chip: FakeChip) -> Any:
             raise error(BAD_GPIO_NUMBER)
 
     def free(gpio: int) -> None:  # lgGpio.c xSetAsFree
+        module.pwm.pop(gpio, None)  # its PWM record set inactive
         if module.modes.pop(gpio, None) is not None:
             chip.release(gpio)
 
@@ -422,6 +430,7 @@ def fake_lgpio(chip: FakeChip) -> Any:
         module.calls.append(("tx_pwm", gpio, pwm_frequency, pwm_duty_cycle))
         check(gpio)
         if pwm_frequency == 0:
+            module.pwm.pop(gpio, None)  # lgTxPulse(0, 0): xSetAsPwm sets the record inactive
             return 0
         if pwm_frequency < 0.1 or pwm_frequency > 1e4:
             raise error(BAD_PWM_FREQ)
@@ -429,6 +438,11 @@ def fake_lgpio(chip: FakeChip) -> Any:
             raise error(BAD_PWM_DUTY)
         if module.modes.get(gpio) != "output":
             claim(gpio, "output", 0)  # xSetAsPwm sets the line as an output first
+        # C floats in, ints out (lgTxPwm): the period and the high time in whole microseconds.
+        frequency = struct.unpack("<f", struct.pack("<f", pwm_frequency))[0]
+        duty = struct.unpack("<f", struct.pack("<f", pwm_duty_cycle))[0]
+        micros = int(1.0e6 / frequency + 0.5)
+        module.pwm[gpio] = (int(duty / 100.0 * micros + 0.5), micros)
         return 19  # lgTxPulse: the room left in the PWM queue
 
     def gpio_claim_alert(handle: int, gpio: int, eFlags: int, lFlags: int = 0, notify_handle: Any = None) -> int:
