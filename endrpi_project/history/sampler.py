@@ -25,7 +25,7 @@ from django.db import DatabaseError, connections
 
 from endrpi_project.api.errors import ReadingFailed
 from endrpi_project.history.parsers import format_time
-from endrpi_project.history.series import Layout, layout
+from endrpi_project.history.series import Layout, keyed_column, layout
 from endrpi_project.history.store import Event, HistoryStore, Sampled, ThrottleWatch
 from endrpi_project.push.hub import publish
 from system import services as system
@@ -74,23 +74,21 @@ def _sticky_since(now: int, throttle: Any) -> int | None:
 
 
 def sample_wire(row: Sampled, shape: Layout | None = None) -> dict[str, Any]:
-    """A sample as pushed on ``HISTORY``: each kept reading's series by key (a flag as a boolean),
-    null where the reading failed."""
-    shape = shape or layout()
+    """A sample as pushed on ``HISTORY``: each kept reading's series by key (a flag as a boolean, a
+    keyed series as ``<key>.<suffix>``), null where the reading failed."""
+    shape = (shape or layout()).with_keyed(row.values)
     out: dict[str, Any] = {"time": format_time(row.time)}
     for reading in shape.readings:
-        out[reading] = {}
-    failed = {column.reading for column in shape.sampled if row.values.get(column.name) is None}
+        out[reading] = None if reading in row.failed else {}
     for series in shape.series:
-        if series.reading in failed:
+        section = out.get(series.reading)
+        if section is None or series.source not in row.values:
             continue
-        value = row.values.get(series.source)
+        value = row.values[series.source]
         if series.flag_bit is not None:
-            out[series.reading][series.key] = bool(int(value or 0) >> series.flag_bit & 1)
+            section[series.key] = bool(int(value or 0) >> series.flag_bit & 1)
         else:
-            out[series.reading][series.key] = value
-    for reading in failed:
-        out[reading] = None
+            section[series.key] = value
     return out
 
 
@@ -204,7 +202,13 @@ class Sampler:
             for column in shape.sampled:
                 model = taken.get(column.reading)
                 values[column.name] = None if model is None else column.value(model)
-            row = Sampled(time=now, values=values)
+            for name, keyed in shape.keyed:  # series found at run time: a column per key
+                found = taken.get(name)
+                if found is not None:
+                    for key, value in keyed.values(found).items():
+                        values[keyed_column(name, key, keyed)] = value
+            failed = frozenset(name for name, model in taken.items() if model is None)
+            row = Sampled(time=now, values=values, failed=failed & set(shape.readings))
             self.store.add_sample(row)
             published.append((HISTORY_GROUP, HISTORY_UPDATED, sample_wire(row, shape)))
         if flush:

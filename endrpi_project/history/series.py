@@ -8,22 +8,27 @@ per-minute and per-ten-minute summaries; a :class:`~endrpi_project.readings.decl
 is one sample column with, per flag, a summary column counting the samples it was set in. A query's
 bucket aggregates the same way over samples and summaries alike, so one layout of columns serves
 writing and reading. Columns a new declaration needs are added by the store
-(:meth:`~endrpi_project.history.store.HistoryStore.columns_ensure`); a column no longer declared keeps
+(:meth:`~endrpi_project.history.store.HistoryStore.shape`); a column no longer declared keeps
 its data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from endrpi_project.readings.declaration import Number, Reading, snake_case
+from endrpi_project.readings.declaration import Keyed, Number, Reading, snake_case
 from endrpi_project.readings.registry import ReadingTable, per_table
 from system.parsers import THROTTLE_CONDITIONS
 
 # Event conditions of the throttle watch: (wire name, "now" bit, "since boot" bit).
 CONDITIONS = tuple((condition.name, condition.now_bit, condition.since_boot_bit) for condition in THROTTLE_CONDITIONS)
+
+
+def quoted(name: str) -> str:
+    """A column name as an SQL identifier (keyed columns hold dots and dashes: ``"network.eth0.rx"``)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
@@ -80,10 +85,69 @@ class Layout:
     columns: tuple[Column, ...]  # the summary columns, ``samples`` first
     column: dict[str, Column]
     kept: tuple[Reading, ...]  # the readings kept
+    keyed: tuple[tuple[str, Keyed], ...] = ()  # (reading key, its run-time series) of the readings kept
+    found: tuple[str, ...] = ()  # the keyed columns this layout holds (found in the tables or samples)
 
     @property
     def sample_fields(self) -> tuple[str, ...]:
         return ("time", *(column.name for column in self.sampled))
+
+    def keyed_group(self, name: str) -> tuple[str, Keyed] | None:
+        """The reading and :class:`Keyed` a keyed column (``network.eth0.rxBytesPerSecond``) belongs to."""
+        best: tuple[str, Keyed] | None = None
+        for reading, keyed in self.keyed:
+            if not name.startswith(reading + ".") or len(name) <= len(reading) + 1:
+                continue
+            if keyed.suffix and name.endswith("." + keyed.suffix) and len(name) > len(reading) + len(keyed.suffix) + 2:
+                return reading, keyed
+            if not keyed.suffix and best is None:
+                best = (reading, keyed)
+        return best
+
+    def with_keyed(self, names: Iterable[str]) -> Layout:
+        """This layout and the keyed columns ``names`` (those that belong to a kept reading), sorted."""
+        found = sorted({name for name in names if name not in self.found and self.keyed_group(name) is not None})
+        if not found:
+            return self
+        sampled, series, columns = list(self.sampled), list(self.series), list(self.columns)
+        for name in found:
+            reading, keyed = self.keyed_group(name)  # type: ignore[misc]
+            wire = name[len(reading) + 1 :]
+            sampled.append(SampleColumn(reading, name, False, lambda model: None))
+            line, its_columns = _numeric(reading, wire, name, keyed.unit, keyed.prefix, integer=False)
+            series.append(line)
+            columns += its_columns
+        return Layout(
+            readings=self.readings,
+            sampled=tuple(sampled),
+            series=tuple(series),
+            columns=tuple(columns),
+            column={column.name: column for column in columns},
+            kept=self.kept,
+            keyed=self.keyed,
+            found=(*self.found, *found),
+        )
+
+
+def keyed_column(reading: str, key: str, keyed: Keyed) -> str:
+    """The column of one run-time series: ``<reading>.<key>.<suffix>`` (or ``<reading>.<key>``)."""
+    return f"{reading}.{key}.{keyed.suffix}" if keyed.suffix else f"{reading}.{key}"
+
+
+def _numeric(
+    reading: str, key: str, column: str, unit: str | None, prefix: str | None, *, integer: bool
+) -> tuple[Series, list[Column]]:
+    line = Series(
+        reading, key, unit, prefix, f"{column}_n", f"{column}_min", f"{column}_sum", f"{column}_max", source=column
+    )
+    name = quoted(column)
+    columns = [
+        Column(f"{column}_n", "sum", f"({name} IS NOT NULL)"),
+        Column(f"{column}_min", "min", name, integer),
+        Column(f"{column}_sum", "sum", name, integer),
+        Column(f"{column}_max", "max", name, integer),
+    ]
+    return line, columns
 
 
 def _build(table: ReadingTable) -> Layout:
@@ -91,6 +155,7 @@ def _build(table: ReadingTable) -> Layout:
     series: list[Series] = []
     columns = [Column("samples", "sum", "1")]
     kept: list[Reading] = []
+    keyed: list[tuple[str, Keyed]] = []
     # Readings of numbers first, then those of flag words, each in table order (the order of the
     # history's answers since before declarations).
     ordered = sorted(
@@ -105,36 +170,23 @@ def _build(table: ReadingTable) -> Layout:
         for declared in history.series:
             column = declared.column or f"{reading.key}_{snake_case(declared.key)}"
             sampled.append(SampleColumn(reading.key, column, declared.integer, declared.value))
-            series.append(
-                Series(
-                    reading.key,
-                    declared.key,
-                    declared.unit,
-                    declared.prefix,
-                    f"{column}_n",
-                    f"{column}_min",
-                    f"{column}_sum",
-                    f"{column}_max",
-                    source=column,
-                )
+            line, its_columns = _numeric(
+                reading.key, declared.key, column, declared.unit, declared.prefix, integer=declared.integer
             )
-            columns += [
-                Column(f"{column}_n", "sum", f"({column} IS NOT NULL)"),
-                Column(f"{column}_min", "min", column, declared.integer),
-                Column(f"{column}_sum", "sum", column, declared.integer),
-                Column(f"{column}_max", "max", column, declared.integer),
-            ]
+            series.append(line)
+            columns += its_columns
+        keyed += [(reading.key, group) for group in history.keyed]
         flags = history.flags
         if flags is not None:
             word = flags.column
             sampled.append(SampleColumn(reading.key, word, True, flags.word))
-            columns.append(Column(f"{word}_n", "sum", f"({word} IS NOT NULL)"))
+            columns.append(Column(f"{word}_n", "sum", f"({quoted(word)} IS NOT NULL)"))
             for flag in flags.flags:
                 column = flag.column or f"{word}_{snake_case(flag.key)}"
                 series.append(
                     Series(reading.key, flag.key, None, None, f"{word}_n", None, column, None, flag.bit, word)
                 )
-                columns.append(Column(column, "sum", f"(({word} >> {flag.bit}) & 1)"))
+                columns.append(Column(column, "sum", f"(({quoted(word)} >> {flag.bit}) & 1)"))
     return Layout(
         readings=tuple(reading.key for reading in kept),
         sampled=tuple(sampled),
@@ -142,6 +194,7 @@ def _build(table: ReadingTable) -> Layout:
         columns=tuple(columns),
         column={column.name: column for column in columns},
         kept=tuple(kept),
+        keyed=tuple(keyed),
     )
 
 

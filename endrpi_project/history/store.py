@@ -21,7 +21,7 @@ from django.db import connection, transaction
 
 from endrpi_project.history import parsers
 from endrpi_project.history.models import MinuteSummary, Sample, TenMinuteSummary, ThrottleEvent
-from endrpi_project.history.series import CONDITIONS, Layout, Series, layout
+from endrpi_project.history.series import CONDITIONS, Layout, Series, layout, quoted
 from endrpi_project.readings.declaration import Number
 
 SAMPLE_TABLE = Sample._meta.db_table
@@ -46,6 +46,7 @@ class Sampled:
 
     time: int
     values: Mapping[str, Number | None]
+    failed: frozenset[str] = frozenset()  # the readings that failed (their columns are NULL)
 
     def row(self, fields: Sequence[str]) -> list[Number | None]:
         return [self.time, *(self.values.get(name) for name in fields[1:])]
@@ -128,7 +129,7 @@ def _summary_select(names: Sequence[str], source: str, shape: Layout) -> str:
     parts = []
     for name in names:
         column = shape.column[name]
-        operand = column.per_sample if source == "sample" else name
+        operand = column.per_sample if source == "sample" else quoted(name)
         parts.append(f"{column.aggregate}({operand})")
     return ", ".join(parts)
 
@@ -145,21 +146,26 @@ class HistoryStore:
 
     # --- writing -----------------------------------------------------------------------------
 
-    def columns_ensure(self, cursor: Any, shape: Layout) -> None:
-        """Add the columns the declared series need and the tables lack (a reading declared since the
-        tables were made). SQLite adds a column without rewriting the table; columns no longer declared
-        stay, with their data."""
-        wanted: dict[str, list[tuple[str, bool]]] = {
-            SAMPLE_TABLE: [(column.name, column.integer) for column in shape.sampled],
-        }
+    def shape(self, cursor: Any, names: Iterable[str] = ()) -> Layout:
+        """The declared layout with the keyed columns the tables hold and those ``names`` bring (new keys),
+        after adding to the tables the columns it needs and they lack (a reading declared, or a key seen,
+        since they were made). SQLite adds a column without rewriting the table; columns no longer
+        declared stay, with their data."""
+        cursor.execute(f"PRAGMA table_info({SAMPLE_TABLE})")
+        have = {row[1] for row in cursor.fetchall()}
+        shape = layout().with_keyed([*have, *names])
+        self._columns_add(cursor, SAMPLE_TABLE, have, [(column.name, column.integer) for column in shape.sampled])
         for table, _ in LEVELS:
-            wanted[table] = [(column.name, column.integer) for column in shape.columns]
-        for table, columns in wanted.items():
             cursor.execute(f"PRAGMA table_info({table})")
-            have = {row[1] for row in cursor.fetchall()}
-            for name, integer in columns:
-                if name not in have:
-                    cursor.execute(f"ALTER TABLE {table} ADD COLUMN {name} {'integer' if integer else 'real'} NULL")
+            existing = {row[1] for row in cursor.fetchall()}
+            self._columns_add(cursor, table, existing, [(column.name, column.integer) for column in shape.columns])
+        return shape
+
+    @staticmethod
+    def _columns_add(cursor: Any, table: str, have: set[str], wanted: list[tuple[str, bool]]) -> None:
+        for name, integer in wanted:
+            if name not in have:
+                cursor.execute(f"ALTER TABLE {table} ADD COLUMN {quoted(name)} {'integer' if integer else 'real'} NULL")
 
     def add_sample(self, row: Sampled) -> None:
         if len(self.buffer) >= BUFFER_LIMIT:  # writes keep failing (a full or read-only disk)
@@ -176,15 +182,15 @@ class HistoryStore:
         """Write everything buffered, and prune, in one transaction; on failure keep it buffered."""
         rows, events = self.buffer, self.pending_events
         created: list[tuple[Event, int]] = []
-        shape = layout()
-        fields = shape.sample_fields
         with transaction.atomic():
             with connection.cursor() as cursor:
                 if rows:
-                    self.columns_ensure(cursor, shape)
+                    shape = self.shape(cursor, {name for row in rows for name in row.values})
+                    fields = shape.sample_fields
                     placeholders = ", ".join(["%s"] * len(fields))
+                    columns = ", ".join(quoted(name) for name in fields)
                     cursor.executemany(
-                        f"INSERT OR REPLACE INTO {SAMPLE_TABLE} ({', '.join(fields)}) VALUES ({placeholders})",
+                        f"INSERT OR REPLACE INTO {SAMPLE_TABLE} ({columns}) VALUES ({placeholders})",
                         [row.row(fields) for row in rows],
                     )
                     self._summarize(cursor, {row.time for row in rows}, shape)
@@ -214,7 +220,7 @@ class HistoryStore:
             starts = sorted({time // unit * unit for time in times})
             select = _summary_select(names, source, shape)
             cursor.executemany(
-                f"INSERT OR REPLACE INTO {table} (start, {', '.join(names)}) "
+                f"INSERT OR REPLACE INTO {table} (start, {', '.join(quoted(name) for name in names)}) "
                 f"SELECT %s, {select} FROM {source_table} WHERE {source_key} >= %s AND {source_key} < %s "
                 "HAVING count(*) > 0",
                 [(start, start, start + unit) for start in starts],
@@ -250,7 +256,8 @@ class HistoryStore:
         each bucket holds.
         """
         width = parsers.bucket_width(since_ms=since, until_ms=until, points=points)
-        shape = layout()
+        with connection.cursor() as cursor:
+            shape = self.shape(cursor, {name for row in self.buffer for name in row.values})
         chosen = [series for series in shape.series if series.reading in readings]
         names = ["samples", *dict.fromkeys(name for series in chosen for name in series.columns)]
         # An inverted range is an empty one.
@@ -274,7 +281,7 @@ class HistoryStore:
     ) -> dict[int, dict[str, Any]]:
         """Bucket index -> aggregated columns, from the summaries, the samples and the buffer."""
         granularities = tuple(unit for _, unit in LEVELS if width % unit == 0)
-        per_sample = ", ".join(f"{shape.column[name].per_sample} AS {name}" for name in names)
+        per_sample = ", ".join(f"{shape.column[name].per_sample} AS {quoted(name)}" for name in names)
         fields = shape.sample_fields
         selects: list[str] = []
         params: list[Any] = []
@@ -286,7 +293,7 @@ class HistoryStore:
             else:
                 table = LEVELS[level - 1][0]
                 selects.append(
-                    f"SELECT start / {width} AS bucket, {', '.join(names)} FROM {table} "
+                    f"SELECT start / {width} AS bucket, {', '.join(quoted(name) for name in names)} FROM {table} "
                     "WHERE start >= %s AND start < %s"
                 )
             params += [start, end]
@@ -296,7 +303,7 @@ class HistoryStore:
         if buffered:
             # Samples not written yet join the query as a table of values, summed by the same SQL.
             values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(buffered))
-            prefix = f"WITH buffered ({', '.join(fields)}) AS (VALUES {values}) "
+            prefix = f"WITH buffered ({', '.join(quoted(name) for name in fields)}) AS (VALUES {values}) "
             params = [value for row in buffered for value in row.row(fields)] + params
             selects.append(f"SELECT time / {width} AS bucket, {per_sample} FROM buffered")
         if not selects:
@@ -306,7 +313,6 @@ class HistoryStore:
             "GROUP BY bucket ORDER BY bucket"
         )
         with connection.cursor() as cursor:
-            self.columns_ensure(cursor, shape)
             cursor.execute(sql, params)
             return {row[0]: dict(zip(names, row[1:], strict=True)) for row in cursor.fetchall()}
 

@@ -57,7 +57,7 @@ from endrpi_project.mqtt.fleet import FLEET_CHANGED, FLEET_GROUP, Fleet
 from endrpi_project.mqtt.serializers import FleetMemberSerializer
 from endrpi_project.mqtt.topics import FLEET_FILTERS, NodeTopics, fleet_topic
 from endrpi_project.push.hub import MESSAGE_TYPE, hub, publish
-from endrpi_project.readings.registry import readings_wire
+from endrpi_project.readings.registry import reading_table, readings_wire
 from pins import events as pin_events
 from pins import naming
 from pins import services as pin_services
@@ -135,6 +135,16 @@ async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
             logger.debug("MQTT: %s ended with %r", task.get_name(), task.exception())
 
 
+def _found_ids(state: Mapping[str, Any] | None) -> set[str]:
+    """The object ids of the Home Assistant entities found at run time in a published state."""
+    ids: set[str] = set()
+    for reading in reading_table().readings:
+        section = (state or {}).get(reading.key)
+        if reading.home_assistant_found is not None and section is not None:
+            ids.update(entity.object_id for entity in reading.home_assistant_found(section))
+    return ids
+
+
 def _json(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"))
 
@@ -155,6 +165,7 @@ class Bridge:
         self._system_due = True
         self._discovery_due = True
         self._last_throttle: Any = None
+        self._state: dict[str, Any] | None = None  # the readings last published
         self._boot_time: str | None = None
         self._device: discovery.Device | None = None
         # What the broker holds from us: each pin's last published state, and its discovery config.
@@ -434,6 +445,11 @@ class Bridge:
             self._boot_time = booted.replace(microsecond=0).isoformat()
         state["bootTime"] = self._boot_time
         self._last_throttle = state.get("throttle")
+        found = _found_ids(state)
+        if found != _found_ids(self._state):  # a sensor or interface came or went: announce again
+            self._discovery_due = True
+            self._wake.set()
+        self._state = state
         await client.publish(self.settings.topics.system, _json(state), QOS, True)
 
     async def _publish_discovery(self, client: aiomqtt.Client) -> None:
@@ -450,7 +466,7 @@ class Bridge:
             for pin, setting in pin_settings.items()
         }
         desired: set[str] = set()
-        for entity in discovery.reading_entities(self._device, settings.topics):
+        for entity in discovery.reading_entities(self._device, settings.topics, self._state):
             topic = entity.topic(settings.prefix, settings.topics.node)
             desired.add(topic)
             await client.publish(topic, entity.payload(), QOS, True)

@@ -18,6 +18,7 @@ unit or state class.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,12 +86,17 @@ def _common(device: Device, topics: NodeTopics, object_id: str, name: str) -> di
     }
 
 
-def reading_entities(device: Device, topics: NodeTopics) -> list[Entity]:
+def reading_entities(device: Device, topics: NodeTopics, state: Mapping[str, Any] | None = None) -> list[Entity]:
     """The sensors and binary sensors read from ``endrpi/<node>/system``: those each reading declares
-    (``home_assistant`` in its declaration), in the order of the readings."""
+    (``home_assistant`` in its declaration), in the order of the readings, and those it finds in its
+    section of ``state`` (the last published state; ``home_assistant_found``)."""
     entities: list[Entity] = []
     for reading in reading_table().readings:
-        for declared in reading.home_assistant:
+        declared_entities = list(reading.home_assistant)
+        section = (state or {}).get(reading.key)
+        if reading.home_assistant_found is not None and section is not None:
+            declared_entities += list(reading.home_assistant_found(section))
+        for declared in declared_entities:
             config = {
                 **_common(device, topics, declared.object_id, declared.name),
                 "state_topic": topics.system,

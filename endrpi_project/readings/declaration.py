@@ -70,11 +70,27 @@ class Flags:
 
 
 @dataclass(frozen=True)
+class Keyed:
+    """Series found at run time: one per key of the mapping ``values`` returns (an interface, a sensor).
+
+    Each key is kept in a column of its own, added the first time the key is seen; the history's
+    answers name it ``<key>.<suffix>`` (``eth0.rxBytesPerSecond``), or ``<key>`` when ``suffix`` is
+    empty, and keep a key that has gone for as long as its samples are kept. One ``Keyed`` per unit.
+    """
+
+    values: Callable[[Any], Mapping[str, Number | None]]
+    unit: str | None
+    suffix: str = ""
+    prefix: str | None = None
+
+
+@dataclass(frozen=True)
 class History:
     """What the history keeps of a reading (every ``ENDRPI_HISTORY_INTERVAL`` seconds, for its retention)."""
 
     series: tuple[Series, ...] = ()
     flags: Flags | None = None
+    keyed: tuple[Keyed, ...] = ()
     # The dashboard draws a chart of these series keys (None: no chart).
     chart: Chart | None = None
 
@@ -230,6 +246,9 @@ class Reading:
     history: History | None = None
     metrics: tuple[Metric, ...] = ()
     home_assistant: tuple[HomeAssistantEntity, ...] = ()
+    # Entities found at run time (a sensor, an interface), from the reading's wire form (its section of
+    # the MQTT state); announced again whenever the set of their object ids changes.
+    home_assistant_found: Callable[[Any], Iterable[HomeAssistantEntity]] | None = None
     card: Card | None = None
 
     @property

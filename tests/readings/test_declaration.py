@@ -24,6 +24,7 @@ from endrpi_project.readings.declaration import (
     CardValue,
     History,
     HomeAssistantEntity,
+    Keyed,
     Meter,
     Metric,
     MetricValue,
@@ -174,3 +175,70 @@ def test_without_the_declaration_no_edge_knows_the_reading(client):
     assert "tank" not in client.get("/system", HTTP_ACCEPT="application/json").json()
     assert "endrpi_tank_fill_ratio" not in client.get("/metrics").content.decode()
     assert 'data-topic="TANK"' not in client.get("/").content.decode()
+
+
+@dataclass(frozen=True)
+class Links:
+    received: dict[str, float]
+
+
+LINKS = Reading(
+    name="LINKS",
+    model="Links",
+    measures="Bytes received per second on each link.",
+    read=lambda: Links(received=dict(RECEIVED)),
+    serializer=serializer_for(Links),
+    inline=True,
+    history=History(keyed=(Keyed(values=lambda links: links.received, unit="BYTE", suffix="rxBytesPerSecond"),)),
+)
+RECEIVED: dict[str, float] = {}
+
+
+def test_series_found_at_run_time_get_columns_of_their_own_and_stay_in_the_history(client):
+    sampler = Sampler(store=HistoryStore(retention_ms=86_400_000), interval=10, flush_interval=60)
+    with readings_declared([*declarations.READINGS, LINKS]):
+        RECEIVED.update({"eth0": 1000.0, "wlan-1": 10.0})
+        [sample] = [data for _, action, data in sampler._tick(True, True) if action == HISTORY_UPDATED]
+        assert sample["links"] == {"eth0.rxBytesPerSecond": 1000.0, "wlan-1.rxBytesPerSecond": 10.0}
+        RECEIVED.clear()
+        RECEIVED["eth0"] = 3000.0  # wlan-1 has gone
+        sampler._tick(True, True)
+        answer = sampler.store.history(readings=["links"], since=0, until=2**42, points=2)
+        assert answer["readings"]["links"]["eth0.rxBytesPerSecond"]["mean"] == [2000.0]
+        assert answer["readings"]["links"]["eth0.rxBytesPerSecond"]["unitOfMeasurement"] == "BYTE"
+        assert answer["readings"]["links"]["wlan-1.rxBytesPerSecond"]["max"] == [10.0]
+        response = client.get("/system/history?readings=links,temperature&since=-1h", HTTP_ACCEPT="application/json")
+        assert response.json()["readings"]["links"]["wlan-1.rxBytesPerSecond"]["mean"] == [10.0]
+        assert response.json()["readings"]["temperature"]["systemOnChip"]["mean"] == [48.312]
+
+
+def test_home_assistant_entities_found_at_run_time_are_announced_from_the_published_state():
+    from dataclasses import replace
+
+    from endrpi_project.mqtt.bridge import _found_ids
+
+    def per_link(section):
+        return [
+            HomeAssistantEntity(
+                object_id=f"link_{name}_received",
+                name=f"{name} received",
+                value_template=state_value("links", f"received['{name}']"),
+                device_class="data_rate",
+                unit="B/s",
+                state_class="measurement",
+            )
+            for name in section["received"]
+        ]
+
+    found = replace(LINKS, home_assistant_found=per_link)
+    device = discovery.Device("pi1", "pi1", None, "1.0.0", "http://pi1:5000/")
+    with readings_declared([*declarations.READINGS, found]):
+        state = {"links": {"received": {"eth0": 5.0}}}
+        entities = {entity.object_id: entity for entity in discovery.reading_entities(device, NodeTopics("pi1"), state)}
+        assert entities["link_eth0_received"].config["unit_of_measurement"] == "B/s"
+        assert "link_eth0_received" not in {e.object_id for e in discovery.reading_entities(device, NodeTopics("pi1"))}
+        assert _found_ids(state) == {"link_eth0_received"}
+        assert _found_ids({"links": {"received": {"eth0": 1.0, "wlan0": 2.0}}}) == {
+            "link_eth0_received",
+            "link_wlan0_received",
+        }
