@@ -1,7 +1,9 @@
 """ASGI entry point: ``daphne endrpi_project.asgi:application`` serves HTTP and WebSocket on one port.
 
-Importing this module builds the application and starts nothing; start-up work runs once daphne's
-reactor is running (see :mod:`endrpi_project.startup`).
+Importing this module builds the application and starts nothing. Start-up work (and, under daphne,
+the connection guard) runs where the server starts the application: through the ASGI lifespan
+protocol under a server that speaks it (uvicorn, hypercorn), once daphne's reactor runs under daphne
+(see :mod:`endrpi_project.startup`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": WebsocketOriginValidator(URLRouter(websocket_urlpatterns)),
+        "lifespan": startup.lifespan,
     }
 )
 startup.schedule()

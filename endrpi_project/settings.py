@@ -134,12 +134,10 @@ TEMPLATES = [
 ASGI_APPLICATION = "endrpi_project.asgi.application"
 
 DATABASE_PATH = env_path("ENDRPI_DATABASE_PATH", DATA_DIR / "endrpi.sqlite3")
+# The setting a message about the database's file names (the one the owner set, else the data directory).
+DATABASE_SETTING = "ENDRPI_DATABASE_PATH" if env_str("ENDRPI_DATABASE_PATH", "").strip() else "ENDRPI_DATA_DIR"
 # A database that does not exist must be creatable.
-env_writable(
-    "ENDRPI_DATABASE_PATH" if env_str("ENDRPI_DATABASE_PATH", "").strip() else "ENDRPI_DATA_DIR",
-    DATABASE_PATH,
-    what="the database",
-)
+env_writable(DATABASE_SETTING, DATABASE_PATH, what="the database")
 # A database that exists but cannot be written (an SD card remounted read-only) is opened read-only:
 # reads keep working, and a change is refused with a 503 naming this reason (api.errors).
 DATABASE_READ_ONLY = sqlite_read_only_reason(DATABASE_PATH)

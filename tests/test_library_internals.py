@@ -9,14 +9,6 @@ from __future__ import annotations
 import inspect
 
 from daphne.http_protocol import WebRequest
-from daphne.server import Server
-
-
-def test_daphne_still_builds_its_http_factory_through_the_attribute_the_guard_wraps():
-    """endrpi_project.http.server: if this fails, connections are no longer guarded (the server refuses to start)."""
-    run = inspect.getsource(Server.run)
-    assert "self.http_factory = HTTPFactory(self)" in run
-    assert "ep.listen(self.http_factory)" in run
 
 
 def test_daphne_still_hands_an_upgraded_connection_over_by_setting_the_wrappers_wrapped_protocol():

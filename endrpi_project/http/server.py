@@ -1,32 +1,33 @@
-"""The server process: daphne, with every connection behind the connection guard and an open-file check.
+"""daphne's listening ports behind the connection guard, and the open-file check, under any daphne command.
 
-    python -m endrpi_project.http.server -b 0.0.0.0 -p 5000 endrpi_project.asgi:application
+``daphne endrpi_project.asgi:application`` (the user's command) and ``manage.py endrpi_serve`` (the
+launcher ``scripts/serve`` and the service run) get the same protection, installed the same way:
+importing the application schedules :func:`server_guard` with Twisted's reactor
+(``callWhenRunning``, see :mod:`endrpi_project.startup`). It runs once the reactor runs, after daphne
+has opened its listening ports and before the reactor has accepted a single connection, and:
 
-takes daphne's own command-line arguments (``scripts/serve`` and the live-server helper run it). Two
-things differ from plain ``daphne``:
+- checks the open-file limit (``RLIMIT_NOFILE``): it must hold ``ENDRPI_MAX_CONNECTIONS`` plus
+  :data:`RESERVED_FILES` for the server's own files. A soft limit too low is raised toward the hard
+  limit; if the hard limit is lower too, the server refuses to start with one line naming both
+  numbers (raise ``LimitNOFILE`` in the systemd unit, or lower the cap);
+- puts a :class:`~endrpi_project.access.connections.ConnectionGuard` (caps per server and per client
+  address, the request-head deadline, WebSocket flow control) in front of daphne's ``HTTPFactory`` on
+  every port it listens on.
 
-- Before listening, the open-file limit (``RLIMIT_NOFILE``) must hold ``ENDRPI_MAX_CONNECTIONS`` plus
-  :data:`RESERVED_FILES` for the server's own files. If the soft limit is lower, it is raised toward
-  the hard limit; if the hard limit is lower too, the server refuses to start with one line naming
-  both numbers (raise ``LimitNOFILE`` in the systemd unit, or lower the cap).
-- The listening factory is wrapped in :class:`~endrpi_project.access.connections.ConnectionGuard`
-  (caps per server and per client address, the request-head deadline, WebSocket flow control).
-
-The one private use of daphne is here, in :class:`EndrpiServer`: ``Server.run()`` builds its
-``HTTPFactory`` and assigns it to the undocumented attribute ``http_factory`` just before listening
-with it, so a property on that name wraps it. If a daphne release stops assigning it, the server
-refuses to start (it never serves unguarded), and ``tests/abuse/test_server.py`` fails.
+How the ports are found uses public API only: the reactor's readers (``IReactorFD.getReaders``) are
+the listening ports; a port accepts with its ``factory`` (Twisted's ``Port.factory``, the factory it
+was given), and a TLS port's factory wraps daphne's in ``wrappedFactory`` (Twisted's
+``WrappingFactory``). If no port serving daphne's ``HTTPFactory`` is found (a daphne release that
+listens some other way), the server refuses to start, in one line, rather than serve unguarded:
+``tests/abuse/test_guard_any_command.py`` runs a real daphne for each case.
 """
 
 from __future__ import annotations
 
 import logging
 import resource
-import sys
 from typing import Any
 
-from daphne.cli import CommandLineInterface
-from daphne.server import Server
 from django.conf import settings
 
 from endrpi_project.access.connections import ConnectionGuard, guard_install
@@ -38,7 +39,15 @@ logger = logging.getLogger(__name__)
 RESERVED_FILES = 64
 
 
-class OpenFilesTooLow(SystemExit):
+class ServerCannotStart(Exception):
+    """Start-up refused, with one line saying why (naming the setting); the server never serves."""
+
+
+class OpenFilesTooLow(ServerCannotStart):
+    pass
+
+
+class GuardNotInstalled(ServerCannotStart):
     pass
 
 
@@ -58,47 +67,74 @@ def open_files_check(*, max_connections: int) -> int:
     return needed
 
 
-class EndrpiServer(Server):
-    """daphne's ``Server`` whose listening factory is wrapped in a :class:`ConnectionGuard`."""
+def _daphne_factory_class() -> type[Any] | None:
+    try:
+        from daphne.http_protocol import HTTPFactory
+    except ImportError:
+        return None
+    factory: type[Any] = HTTPFactory
+    return factory
 
-    _guarded: ConnectionGuard | None = None
 
-    @property
-    def http_factory(self) -> Any:
-        return self._guarded
+def guard_listening_ports(reactor: Any, *, guard_build: Any = None) -> list[Any]:
+    """Put one :class:`ConnectionGuard` in front of daphne's ``HTTPFactory`` on every port; return the ports.
 
-    @http_factory.setter
-    def http_factory(self, factory: Any) -> None:
-        self._guarded = ConnectionGuard(
-            factory,
-            max_connections=settings.ENDRPI_MAX_CONNECTIONS,
-            max_per_client=settings.ENDRPI_MAX_CONNECTIONS_PER_CLIENT,
-            head_timeout=settings.ENDRPI_HTTP_HEAD_TIMEOUT,
+    Ports already guarded are returned as they are. Raises :class:`GuardNotInstalled` when no port
+    serves daphne's factory.
+    """
+    daphne_factory = _daphne_factory_class()
+    guards: dict[int, ConnectionGuard] = {}
+    ports: list[Any] = []
+    for reader in reactor.getReaders():
+        holder, name = reader, "factory"
+        factory = getattr(holder, name, None)
+        while factory is not None and not isinstance(factory, ConnectionGuard):
+            if daphne_factory is not None and isinstance(factory, daphne_factory):
+                break
+            holder, name = factory, "wrappedFactory"
+            factory = getattr(holder, name, None)
+        if factory is None:
+            continue
+        if not isinstance(factory, ConnectionGuard):
+            guard = guards.get(id(factory))
+            if guard is None:
+                guard = guards[id(factory)] = (guard_build or _guard_build)(factory)
+            setattr(holder, name, guard)
+            factory = guard
+        guard_install(factory)
+        ports.append(reader)
+    if not ports:
+        raise GuardNotInstalled(
+            "daphne is listening in a way the connection guard does not recognise (no listening port serves "
+            "daphne.http_protocol.HTTPFactory), so the server stops rather than serve without "
+            "ENDRPI_MAX_CONNECTIONS and the request-head deadline: see endrpi_project/http/server.py"
         )
-        guard_install(self._guarded)
-
-    def run(self) -> None:
-        open_files_check(max_connections=settings.ENDRPI_MAX_CONNECTIONS)
-        super().run()
-
-    def listen_success(self, port: Any) -> None:
-        if self._guarded is None:
-            logger.critical(
-                "daphne did not build its HTTP factory through Server.http_factory: connections would be "
-                "unguarded (no caps, no request-head deadline), so the server stops. See endrpi_project/http/server.py"
-            )
-            self.stop()
-            return
-        super().listen_success(port)
+    return ports
 
 
-class EndrpiCommandLine(CommandLineInterface):
-    server_class = EndrpiServer
+def _guard_build(factory: Any) -> ConnectionGuard:
+    return ConnectionGuard(
+        factory,
+        max_connections=settings.ENDRPI_MAX_CONNECTIONS,
+        max_per_client=settings.ENDRPI_MAX_CONNECTIONS_PER_CLIENT,
+        head_timeout=settings.ENDRPI_HTTP_HEAD_TIMEOUT,
+    )
 
 
-def main(argv: list[str] | None = None) -> None:
-    EndrpiCommandLine().run(sys.argv[1:] if argv is None else argv)
+def server_guard(reactor: Any) -> list[Any]:
+    """The open-file check, then the guard on every listening port (returned). Raises :class:`ServerCannotStart`."""
+    open_files_check(max_connections=settings.ENDRPI_MAX_CONNECTIONS)
+    return guard_listening_ports(reactor)
 
 
-if __name__ == "__main__":
-    main()
+def ports_hold(reactor: Any, ports: list[Any]) -> None:
+    """Accept no connection on ``ports`` (they stay open: the kernel queues clients) until :func:`ports_release`."""
+    for port in ports:
+        reactor.removeReader(port)
+
+
+def ports_release(reactor: Any, ports: list[Any]) -> None:
+    if not reactor.running:  # shutting down: the ports are closing
+        return
+    for port in ports:
+        reactor.addReader(port)

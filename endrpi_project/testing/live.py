@@ -1,7 +1,9 @@
 """A real daphne serving the project on 127.0.0.1, for end-to-end tests and scripts.
 
-The server runs in its own process with a temporary data directory and whatever host tree the
-caller gives it, so it never touches this machine's /sys, /proc, firmware or pins. With
+By default it is the user's own command, ``daphne endrpi_project.asgi:application`` (run as
+``python -m daphne``). The server runs in its own process with a temporary data directory and
+whatever host tree the caller gives it, so it never touches this machine's /sys, /proc, firmware or
+pins. With
 ``serve=True`` it is started as ``scripts/serve`` and the service start it (``manage.py
 endrpi_serve``), so ``ENDRPI_TLS_CERT`` / ``ENDRPI_TLS_KEY`` in ``env`` make it an HTTPS server.
 """
@@ -89,12 +91,15 @@ def live_server(
     port: int | None = None,
     preexec_fn: Callable[[], None] | None = None,
     serve: bool = False,
+    uvicorn: bool = False,
 ) -> Iterator[LiveServer]:
     """Migrate a fresh database in ``data_dir``, start daphne, wait for its first answer, stop it after.
 
     ``preexec_fn`` runs in daphne's process before it starts (e.g. to give up root's file permissions).
     ``serve``: start it through ``manage.py endrpi_serve`` (as ``scripts/serve`` does) rather than
-    bare daphne, on 127.0.0.1; its output (with the dashboard's addresses) is in ``log``.
+    plain daphne, on 127.0.0.1; its output (with the dashboard's addresses) is in ``log``.
+    ``uvicorn``: start it with uvicorn instead (a server that speaks the ASGI lifespan protocol; a test
+    tool from the dev requirements).
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     environment = {
@@ -109,7 +114,9 @@ def live_server(
     )
     port = port or free_port()
     log = data_dir / "daphne.log"
-    command = [sys.executable, "-m", "endrpi_project.http.server", "-b", "127.0.0.1", "-p", str(port), asgi]
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), asgi]
+    if uvicorn:
+        command = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), asgi]
     if serve:
         command = [sys.executable, "manage.py", "endrpi_serve"]
         environment.update({"ENDRPI_HOST": "127.0.0.1", "ENDRPI_PORT": str(port)})

@@ -1,4 +1,4 @@
-"""The server launcher: the open-file limit agrees with the connection cap; daphne's factory is guarded."""
+"""The open-file limit agrees with the connection cap, under plain daphne as under the launcher."""
 
 from __future__ import annotations
 
@@ -56,12 +56,13 @@ def test_a_hard_limit_too_low_stops_start_up_with_one_line_naming_both(limits):
 
 
 @pytest.mark.slow
-def test_the_server_refuses_to_start_when_the_hard_limit_cannot_hold_the_cap(tmp_path):
+def test_plain_daphne_refuses_to_start_when_the_hard_limit_cannot_hold_the_cap(tmp_path):
     def low_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
 
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=_env(tmp_path), check=True)
     result = subprocess.run(
-        [sys.executable, "-m", "endrpi_project.http.server", "-b", "127.0.0.1", "-p", "0", ASGI],
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0", ASGI],
         cwd=ROOT,
         env={**_env(tmp_path), "ENDRPI_MAX_CONNECTIONS": "1024"},
         preexec_fn=low_limit,
@@ -70,7 +71,10 @@ def test_the_server_refuses_to_start_when_the_hard_limit_cannot_hold_the_cap(tmp
         timeout=60,
     )
     assert result.returncode == 1
-    assert "ENDRPI_MAX_CONNECTIONS=1024 needs 1088 open files, but the open-file limit is 256" in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "Endrpi cannot start: ENDRPI_MAX_CONNECTIONS=1024 needs 1088 open files, but the open-file limit is 256 "
+        "(hard; LimitNOFILE in the systemd unit): raise it or lower ENDRPI_MAX_CONNECTIONS"
+    )
 
 
 def _env(tmp_path) -> dict[str, str]:

@@ -1,10 +1,11 @@
 """``manage.py endrpi_serve``: daphne where the settings say, and where the dashboard is once it listens.
 
 ``scripts/serve`` and the systemd unit both run this, so the rule for where and how the server
-listens (:mod:`endrpi_project.doctor.listening`) is in one place. It is the server's command line
-(daphne's, behind the connection guard and the open-file check: :mod:`endrpi_project.http.server`)
+listens (:mod:`endrpi_project.doctor.listening`) is in one place. It is daphne's own command line
 with one endpoint (``-e``) built from ``ENDRPI_HOST``, ``ENDRPI_PORT`` and the TLS settings; once
-the reactor runs and the endpoint listens, every address the dashboard answers on is printed.
+the reactor runs and the endpoint listens, every address the dashboard answers on is printed. The
+connection guard, the open-file check and the start-up refusals come from the application, as under
+plain ``daphne`` (:mod:`endrpi_project.startup`, :mod:`endrpi_project.http.server`).
 
 ``--prepare`` first migrates the database and collects the static files when they changed
 (:mod:`endrpi_project.doctor.preparation`), in this process, so a restart starts Django once.
@@ -91,9 +92,9 @@ class Command(BaseCommand):
                 )
         # Imported here: daphne.server (imported by it) installs Twisted's asyncio reactor, which must
         # come before anything imports twisted.internet.reactor, and only a server wants a reactor.
-        from endrpi_project.http.server import EndrpiCommandLine
+        from daphne.cli import CommandLineInterface
 
-        cli = EndrpiCommandLine()
+        cli = CommandLineInterface()
         cli.server_class = _announcing(cli.server_class, functools.partial(self._when_listening, cli, listening, steps))
         quiet = []
         if not settings.ENDRPI_ACCESS_LOG:
