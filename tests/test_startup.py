@@ -20,7 +20,7 @@ from endrpi_project import startup
 from endrpi_project.access import connections
 from endrpi_project.access.connections import ConnectionGuard
 from endrpi_project.http.server import GuardNotInstalled, guard_listening_ports
-from endrpi_project.testing.live import ROOT, live_server
+from endrpi_project.testing.live import ROOT, free_port, live_server
 
 
 def test_importing_the_asgi_application_starts_nothing(tmp_path):
@@ -143,20 +143,88 @@ async def asyncio_wait_for(condition: Any) -> None:
         await asyncio.sleep(0.01)
 
 
+SERVERS = ["daphne", "endrpi_serve", "uvicorn"]
+
+
+def _environment(tmp_path: Path, **env: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "endrpi_project.settings",
+        "ENDRPI_DATA_DIR": str(tmp_path / "data"),
+        "ENDRPI_HOST_ROOT": str(tmp_path / "host"),  # no /dev/gpiochip* there
+        "ENDRPI_GPIO": "mock",
+        **env,
+    }
+
+
+def _server_command(server: str, port: int) -> list[str]:
+    application = "endrpi_project.asgi:application"
+    return {
+        "daphne": [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), application],
+        "endrpi_serve": [sys.executable, "manage.py", "endrpi_serve"],
+        "uvicorn": [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), application],
+    }[server]
+
+
+def _refusal(tmp_path: Path, server: str, *, migrate: bool = True, **env: str) -> tuple[int, str]:
+    """Start ``server`` with ``env``; its exit status and the line that says why it stopped."""
+    port = free_port()
+    environment = _environment(tmp_path, ENDRPI_HOST="127.0.0.1", ENDRPI_PORT=str(port), **env)
+    (tmp_path / "host").mkdir(exist_ok=True)
+    if migrate:
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=environment, check=True)
+    result = subprocess.run(
+        _server_command(server, port), cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
+    lines = result.stderr.strip().splitlines() or [""]
+    if server == "uvicorn" and lines[-1] == "ERROR:    Application startup failed. Exiting.":
+        lines.pop()  # uvicorn's own last word, after the lifespan's message
+    return result.returncode, lines[-1]
+
+
+# daphne and the launcher print the line and exit 1; uvicorn logs the lifespan's message and exits 3.
+REFUSED = {"daphne": (1, "Endrpi cannot start: "), "endrpi_serve": (1, "Endrpi cannot start: ")}
+REFUSED["uvicorn"] = (3, "ERROR:    Endrpi cannot start: ")
+
+
 @pytest.mark.slow
-def test_daphne_applies_saved_pin_configurations_once_it_runs(tmp_path: Path):
-    environment = {**os.environ, "ENDRPI_DATA_DIR": str(tmp_path), "ENDRPI_GPIO": "mock"}
+@pytest.mark.parametrize("server", SERVERS)
+def test_real_gpio_where_there_is_none_refuses_to_start_in_one_line(tmp_path: Path, server: str):
+    status, line = _refusal(tmp_path, server, ENDRPI_GPIO="real")
+    code, prefix = REFUSED[server]
+    assert (status, line[: len(prefix)]) == (code, prefix), line
+    assert line[len(prefix) :].startswith("ENDRPI_GPIO=real but the header's GPIO cannot be driven: no gpiochip"), line
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("server", SERVERS)
+def test_a_database_in_a_new_directory_refuses_to_start_in_one_line_naming_the_setting(tmp_path: Path, server: str):
+    database = tmp_path / "not-yet" / "endrpi.sqlite3"
+    status, line = _refusal(tmp_path, server, migrate=False, ENDRPI_DATABASE_PATH=str(database))
+    code, prefix = REFUSED[server]
+    assert (status, line[: len(prefix)]) == (code, prefix), line
+    assert line[len(prefix) :].startswith(f"ENDRPI_DATABASE_PATH: the database {database} is not set up ("), line
+    assert line.endswith(
+        "migration(s) not applied): run 'python manage.py migrate' before starting the server "
+        "(scripts/serve and the service do)"
+    ), line
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("server", SERVERS)
+def test_saved_pin_configurations_are_applied_before_the_first_request_is_answered(tmp_path: Path, server: str):
+    """Start-up work runs under every server: daphne's reactor, or the lifespan protocol (uvicorn).
+
+    No waiting: neither server answers anything before its start-up work is done.
+    """
+    environment = _environment(tmp_path)
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=environment, check=True)
     save = "from pins.models import PinSetting; PinSetting.objects.create(pin=17, io='OUTPUT', state=1.0)"
     subprocess.run([*manage, "shell", "-c", save], cwd=ROOT, env=environment, check=True)
-    with live_server(tmp_path) as server:
-        deadline = time.monotonic() + 10
-        while True:
-            request = urllib.request.Request(f"{server.http_url}/pins/GPIO17", headers={"Accept": "application/json"})
-            with urllib.request.urlopen(request, timeout=5) as response:
-                pin = json.load(response)
-            if pin["io"] == "OUTPUT" or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
+    host = {"ENDRPI_HOST_ROOT": str(tmp_path / "host")}
+    with live_server(tmp_path / "data", host, serve=server == "endrpi_serve", uvicorn=server == "uvicorn") as live:
+        request = urllib.request.Request(f"{live.http_url}/pins/GPIO17", headers={"Accept": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            pin = json.load(response)
     assert (pin["io"], pin["state"]) == ("OUTPUT", 1.0)
