@@ -15,7 +15,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from endrpi_project.api.actions import Action
-from endrpi_project.push.topics import EventTopic
+from endrpi_project.push.topics import EventTopic, TopicParams
 from pins import events, naming, serializers, services
 
 
@@ -135,5 +135,20 @@ TOPICS = [
             "or an input pin's level); the data is a PinConfigurationMap of the changed pins."
         ),
         model="PinConfigurationMap",
+    ),
+    EventTopic(
+        name="PIN_SETTINGS",
+        event=events.PIN_SETTINGS_CHANGED,
+        group=events.PIN_SETTINGS_GROUP,
+        params=TopicParams,
+        read=lambda options: services.pin_settings_wire(),
+        select=lambda options, changed: changed,
+        describe=lambda options: {},
+        description=(
+            "Each header GPIO's label and whether it is locked, as the operator sets them in Settings (the admin); "
+            "sent whenever a pin setting is saved or deleted. The data is a PinSettingsMap: "
+            '{"GPIO27": {"label": "Door sensor", "locked": true}, ...}.'
+        ),
+        model="PinSettingsMap",
     ),
 ]

@@ -23,3 +23,5 @@ class PinsConfig(AppConfig):
             raise SystemExit(problem)
         for signal in (post_save, post_delete):
             signal.connect(services.pin_settings_forget, sender=PinSetting, dispatch_uid=f"pins-forget-{signal}")
+            # After the forget above (receivers run in the order connected): open pages see the change at once.
+            signal.connect(services.pin_setting_saved, sender=PinSetting, dispatch_uid=f"pins-publish-{signal}")

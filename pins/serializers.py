@@ -108,6 +108,17 @@ def pin_configurations_wire(configurations: Mapping[str, PinConfiguration]) -> d
 MAX_PINS_PER_MESSAGE = 64
 
 
+def pin_settings_wire(settings: Mapping[int, Any], *, pins: tuple[int, ...]) -> dict[str, Any]:
+    """PinSettingsMap: each of ``pins`` by name, with the operator's ``label`` (``None`` without one) and
+    whether it is ``locked``; ``settings`` are :class:`pins.models.PinSetting` rows by BCM number."""
+    wire: dict[str, Any] = {}
+    for pin in pins:
+        setting = settings.get(pin)
+        label = setting.label if setting is not None and setting.label else None
+        wire[naming.pin_name(pin)] = {"label": label, "locked": bool(setting is not None and setting.locked)}
+    return wire
+
+
 def _resolve(name: str) -> int:
     bcm = naming.parse_pin(name)
     if bcm is None:

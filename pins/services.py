@@ -43,7 +43,7 @@ from endrpi_project.api.errors import (
     Unavailable,
     database_message,
 )
-from pins import events, hardware, naming, rules
+from pins import events, hardware, naming, rules, serializers
 from pins.configuration import InputChange, PinChange, PinConfiguration, Pull
 from pins.hardware import GpioBusy, GpioError, GpioUnsupported, PinState, get_gpio
 from pins.models import PinSetting
@@ -147,6 +147,34 @@ def pin_settings_remember(settings: Mapping[int, PinSetting]) -> None:
     global _known
     with _settings_lock:
         _known = _Known.of(settings, math.inf)
+
+
+def pin_settings_wire() -> dict[str, object]:
+    """Every header GPIO's label and lock (the ``PIN_SETTINGS`` topic's current value)."""
+    return serializers.pin_settings_wire(pin_settings_read(), pins=pins_all())
+
+
+def pin_settings_changed(*, pins: Iterable[int]) -> None:
+    """Pin settings were saved or deleted (the admin; a post_save/post_delete receiver after the commit):
+    every open dashboard and API subscriber is told at once, not when it next reads.
+
+    ``PINS`` subscribers get the new configuration (label) of ``pins``; ``PIN_SETTINGS`` subscribers
+    every pin's label and lock, read fresh from the database.
+    """
+    _forget()
+    try:
+        wire = serializers.pin_settings_wire(pin_settings_read(fresh=True), pins=pins_all())
+    except ReadingFailed:
+        logger.exception("Could not read the pin settings that changed, so their subscribers were not told")
+        return
+    events.pin_settings_changed(wire)
+    _publish_changes([pin for pin in pins if pin in pins_all()])
+
+
+def pin_setting_saved(sender: object, instance: PinSetting, **kwargs: object) -> None:
+    """post_save/post_delete receiver: publish the change once the transaction that made it commits."""
+    pin = instance.pin
+    transaction.on_commit(lambda: pin_settings_changed(pins=[pin]))
 
 
 def pin_label(*, pin: int) -> str | None:

@@ -32,13 +32,19 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
+# The admin's user (a throwaway password for a throwaway database).
+ADMIN_USER = "owner"
+ADMIN_PASSWORD = "pi-owner-password"
+
 # Settings saved in the admin before the server starts: a label with a saved configuration
 # (applied at start-up), and a locked pin.
-PIN_SETTINGS = """
+PIN_SETTINGS = f"""
 from pins.models import PinSetting
 PinSetting.objects.create(pin=17, label="Garage relay", io="OUTPUT", state=1.0)
 PinSetting.objects.create(pin=27, label="Door sensor", locked=True)
 PinSetting.objects.create(pin=5, label="Workshop extractor fan behind the north wall, relay 2 channel 4")
+from django.contrib.auth import get_user_model
+get_user_model().objects.create_superuser("owner", "", "{ADMIN_PASSWORD}")
 """
 
 # Two days of history before the server starts, written through the history store's own write path

@@ -133,7 +133,7 @@ def test_the_dashboard_subscribes_once_and_never_polls(server, watched):
 
     page.on("websocket", socket)
     live(page, server)
-    topics = {"PINS", "TEMPERATURE", "THROTTLE", "FREQUENCY", "MEMORY", "UPTIME", "HISTORY", "EVENTS"}
+    topics = {"PINS", "PIN_SETTINGS", "TEMPERATURE", "THROTTLE", "FREQUENCY", "MEMORY", "UPTIME", "HISTORY", "EVENTS"}
     page.wait_for_function(
         "() => document.querySelector('#uptime').textContent !== '—'"
     )  # the replies have been rendered

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.error
 import urllib.request
 
 import pytest
@@ -87,16 +88,23 @@ def test_a_pin_is_switched_between_input_and_output_in_the_editor(server, watche
     watched.assert_clean()
 
 
-def test_the_dashboard_shows_the_servers_error_for_a_locked_pin(server, watched):
+def test_a_locked_pins_editor_says_so_and_the_server_refuses_it_all_the_same(server, watched):
     page = watched.page
     page.goto(f"{server.http_url}/")
     door = pin(page, "GPIO27")
     expect(door.locator(".pin-label")).to_have_text("Door sensor")
     door.locator(".pin-select").click()
-    page.locator("#editor-form label", has_text="Output").click()
-    page.locator("#editor-apply").click()
-    expect(page.locator("#editor-message")).to_contain_text("GPIO27 is locked in the server's settings")
-    expect(page.locator("#editor-message")).to_have_class("editor-message error")
+    expect(page.locator("#editor-facts")).to_contain_text("Locked in Settings: changes are refused.")
+    expect(page.locator("#editor-apply")).to_be_disabled()
+    request = urllib.request.Request(
+        f"{server.http_url}/pins/GPIO27",
+        data=json.dumps({"io": "OUTPUT", "state": 1}).encode(),
+        method="PUT",
+        headers={"Accept": "application/json", "Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert "GPIO27 is locked in the server's settings" in json.loads(refused.value.read())["message"]
     assert rest(server, "/pins/GPIO27")["io"] == "INPUT"
     watched.assert_clean()
 

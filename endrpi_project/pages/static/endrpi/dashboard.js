@@ -30,6 +30,7 @@
   const TOPICS = {
     PINS: {},
     ...Object.fromEntries(Object.entries(CARDS).map(([topic, card]) => [topic, card.subscribe])),
+    PIN_SETTINGS: {}, // labels and locks, pushed when they are saved in Settings (the admin)
     THROTTLE: { intervalMs: 500, onChange: true },
     HISTORY: {},
     EVENTS: {},
@@ -141,6 +142,8 @@
 
   const pins = new Map(); // "GPIO17" -> last PinConfiguration
   let selectedPin = null;
+  let editorBase = null; // the configuration the editor's fields were filled from
+  let editorApplying = false; // our own Apply is on its way: the change it brings is not news
 
   const number = (value, digits) =>
     value.toLocaleString(undefined, { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -296,7 +299,18 @@
     PINS(data) {
       // A SUBSCRIBE reply carries every pin; a PIN_CONFIGURATIONS_CHANGED message only those that changed.
       for (const [name, configuration] of Object.entries(data)) renderPin(name, configuration);
-      if (selectedPin !== null && selectedPin in data) renderEditorNow();
+      if (selectedPin !== null && selectedPin in data) {
+        renderEditorNow();
+        refreshEditor(data[selectedPin]);
+      }
+    },
+    PIN_SETTINGS(data) {
+      // Every pin's label and lock: the SUBSCRIBE reply, and again whenever one is saved in Settings.
+      for (const [name, setting] of Object.entries(data)) renderPinSetting(name, setting);
+      if (selectedPin !== null && selectedPin in data) {
+        renderEditorNow();
+        syncEditorLock();
+      }
     },
     HISTORY(sample) {
       if (sample) historyView.addSample(sample); // null: no sample taken yet
@@ -330,9 +344,11 @@
     element.classList.toggle("in-use", Boolean(configuration.usedBy));
     $(".pin-label", element).textContent = configuration.label || "";
     $(".pin-label", element).title = configuration.label || "";
-    $(".pin-toggle", element).hidden = !output || pwm;
+    const locked = element.classList.contains("locked");
+    $(".pin-toggle", element).hidden = !output || pwm || locked; // a locked pin offers no toggle
     const duty = $(".pin-duty", element);
     duty.hidden = !pwm;
+    duty.disabled = locked;
     if (pwm && !duty.matches(":active") && document.activeElement !== duty) {
       duty.value = String(Math.round(configuration.state * 100));
     }
@@ -341,6 +357,29 @@
       void element.offsetWidth; // restart the animation
       element.classList.add("changed");
     }
+  }
+
+  // A pin's label and lock as the operator set them in Settings.
+  function renderPinSetting(name, setting) {
+    const element = $(`.pin[data-pin="${name}"]`);
+    if (element === null) return;
+    const locked = setting.locked === true;
+    element.classList.toggle("locked", locked);
+    const title = $(".pin-title", element);
+    let icon = $(".lock-icon", title);
+    if (locked && icon === null) {
+      icon = document.createElement("span");
+      icon.className = "lock-icon";
+      icon.title = "Locked in Settings: updates are refused";
+      $(".pin-name", title).after(icon);
+    } else if (!locked && icon !== null) {
+      icon.remove();
+    }
+    const select = $(".pin-select", element);
+    const spoken = (select.getAttribute("aria-label") || name).replace(/, locked$/, "");
+    select.setAttribute("aria-label", locked ? `${spoken}, locked` : spoken);
+    const configuration = pins.get(name);
+    if (configuration) renderPin(name, { ...configuration, label: setting.label });
   }
 
   // --- Errors: a failed reading marks its card; any other error becomes a toast --------------------
@@ -872,9 +911,12 @@
       if (read.success) renderers.PINS(read.data);
     }
     if (!reply.success && /locked/.test(reply.error || "")) {
-      // Locked in the admin since the page was loaded: show the lock from now on.
-      $(`.pin[data-pin="${name}"]`).classList.add("locked");
+      // Locked in the admin since the page was loaded (an older server that does not push locks): show it.
+      const element = $(`.pin[data-pin="${name}"]`);
+      const configuration = pins.get(name);
+      renderPinSetting(name, { locked: true, label: configuration ? configuration.label : null });
       if (selectedPin === name) renderEditorFacts();
+      if (!element.classList.contains("locked")) element.classList.add("locked");
     }
     return reply;
   }
@@ -901,21 +943,58 @@
     const hint = $("#editor-pull-hint");
     hint.hidden = pulls.length === 3;
     hint.textContent = pulls.length === 1 ? `${name} has a fixed pull-${pulls[0].toLowerCase()} resistor on the board.` : "";
-    const configuration = pins.get(name);
-    if (configuration) {
-      form.elements.io.value = configuration.io;
-      form.elements.pull.value = pulls.includes(configuration.pull) ? configuration.pull : pulls[0];
-      if (isPwm(configuration.state)) {
-        form.elements.state.value = "pwm";
-        $("#editor-duty").value = String(Math.round(configuration.state * 100));
-      } else {
-        form.elements.state.value = configuration.state === 1 ? "1" : "0";
-      }
-    }
+    fillEditor(pins.get(name) || null);
     renderEditorFacts();
     renderEditorNow();
     syncEditorFields();
+    syncEditorLock();
     openSheet();
+  }
+
+  // The editor's fields from a configuration (the pin as it is now).
+  function fillEditor(configuration) {
+    editorBase = configuration;
+    if (!configuration) return;
+    const form = $("#editor-form");
+    const pulls = allowedPulls(selectedPin);
+    form.elements.io.value = configuration.io;
+    form.elements.pull.value = pulls.includes(configuration.pull) ? configuration.pull : pulls[0];
+    if (isPwm(configuration.state)) {
+      form.elements.state.value = "pwm";
+      $("#editor-duty").value = String(Math.round(configuration.state * 100));
+    } else {
+      form.elements.state.value = configuration.state === 1 ? "1" : "0";
+    }
+  }
+
+  // What the editor's fields say about a pin: an input's level comes and goes on its own, so it is not part of it.
+  const editorView = (configuration) =>
+    configuration
+      ? JSON.stringify([configuration.io, configuration.io === "INPUT" ? configuration.pull : configuration.state])
+      : "";
+
+  // The selected pin changed while its editor is open (another window, REST, a saved setting): the fields
+  // show the pin as it is now, so Apply cannot quietly undo the other change.
+  function refreshEditor(configuration) {
+    if (editorView(configuration) === editorView(editorBase)) return;
+    fillEditor(configuration);
+    syncEditorFields();
+    if (!editorApplying) {
+      const message = $("#editor-message");
+      message.textContent = `${selectedPin} was changed elsewhere: the editor now shows it as it is.`;
+      message.className = "editor-message note";
+    }
+  }
+
+  // A locked pin's editor shows why nothing can be applied, and offers no Apply.
+  function syncEditorLock() {
+    if (selectedPin === null) return;
+    const locked = pinElement(selectedPin).classList.contains("locked");
+    const apply = $("#editor-apply");
+    apply.disabled = locked;
+    apply.textContent = locked ? "Locked in Settings" : "Apply";
+    for (const input of $$("#editor-form input")) input.disabled = locked;
+    renderEditorFacts();
   }
 
   function renderEditorFacts() {
@@ -1047,17 +1126,24 @@
         io === "INPUT" ? { io, pull: form.elements.pull.value || allowedPulls(selectedPin)[0] } : { io, state };
       const apply = $("#editor-apply");
       apply.disabled = true;
+      editorApplying = true;
       message.textContent = "Applying…";
       message.className = "editor-message";
+      const name = selectedPin;
+      const before = editorBase;
+      editorBase = { ...configuration }; // the push of this change is not news to this editor
       try {
-        const reply = await updatePin(selectedPin, configuration);
-        message.textContent = reply.success ? `${selectedPin} updated.` : reply.error;
+        const reply = await updatePin(name, configuration);
+        if (!reply.success && selectedPin === name) editorBase = before;
+        message.textContent = reply.success ? `${name} updated.` : reply.error;
         message.className = `editor-message ${reply.success ? "ok" : "error"}`;
       } catch (error) {
+        if (selectedPin === name) editorBase = before;
         message.textContent = error.message;
         message.className = "editor-message error";
       } finally {
-        apply.disabled = false;
+        editorApplying = false;
+        syncEditorLock(); // enables Apply again, unless the pin is locked
       }
     });
     $("#editor-close").addEventListener("click", closeSheet);
