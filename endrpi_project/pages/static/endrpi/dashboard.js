@@ -335,7 +335,7 @@
     io.textContent = output ? "OUT" : "IN";
     io.className = `badge io ${output ? "out" : "in"}`;
     const levelBadge = $(".badge.level", element);
-    levelBadge.textContent = level.text;
+    if (levelBadge.textContent !== level.text) levelBadge.textContent = level.text; // a relabel is no level change
     levelBadge.className = `badge level ${level.kind}`;
     $(".badge.pull", element).textContent = output || !configuration.pull ? "" : `PULL ${configuration.pull}`;
     const used = $(".badge.used", element);
@@ -344,11 +344,8 @@
     element.classList.toggle("in-use", Boolean(configuration.usedBy));
     $(".pin-label", element).textContent = configuration.label || "";
     $(".pin-label", element).title = configuration.label || "";
-    const locked = element.classList.contains("locked");
-    $(".pin-toggle", element).hidden = !output || pwm || locked; // a locked pin offers no toggle
+    syncPinControls(element, configuration);
     const duty = $(".pin-duty", element);
-    duty.hidden = !pwm;
-    duty.disabled = locked;
     if (pwm && !duty.matches(":active") && document.activeElement !== duty) {
       duty.value = String(Math.round(configuration.state * 100));
     }
@@ -357,6 +354,17 @@
       void element.offsetWidth; // restart the animation
       element.classList.add("changed");
     }
+  }
+
+  // The toggle and the duty slider: what an output offers, and a locked pin does not.
+  function syncPinControls(element, configuration) {
+    const output = configuration.io === "OUTPUT";
+    const pwm = output && isPwm(configuration.state);
+    const locked = element.classList.contains("locked");
+    $(".pin-toggle", element).hidden = !output || pwm || locked; // a locked pin offers no toggle
+    const duty = $(".pin-duty", element);
+    duty.hidden = !pwm;
+    duty.disabled = locked;
   }
 
   // A pin's label and lock as the operator set them in Settings.
@@ -379,7 +387,11 @@
     const spoken = (select.getAttribute("aria-label") || name).replace(/, locked$/, "");
     select.setAttribute("aria-label", locked ? `${spoken}, locked` : spoken);
     const configuration = pins.get(name);
-    if (configuration) renderPin(name, { ...configuration, label: setting.label });
+    if (configuration && (configuration.label || null) !== (setting.label || null)) {
+      renderPin(name, { ...configuration, label: setting.label });
+    } else if (configuration) {
+      syncPinControls(element, configuration);
+    }
   }
 
   // --- Errors: a failed reading marks its card; any other error becomes a toast --------------------
