@@ -302,12 +302,13 @@ MEMORY = Reading(
         HomeAssistantEntity(
             object_id="memory_available",
             name="Memory available",
-            # /proc/meminfo's kB are KiB.
-            value_template=state_value("memory", "available.quantity * 1024"),
+            # /proc/meminfo's kB are KiB, so KiB / 1024 is MiB. Published in the unit Home Assistant is to
+            # show: its MQTT sensor drops suggested_unit_of_measurement (tests/mqtt/homeassistant.py).
+            value_template=state_value("memory", "available.quantity / 1024) | round(1"),
             device_class="data_size",
-            unit="B",
+            unit="MiB",
             state_class="measurement",
-            extra={"suggested_unit_of_measurement": "MiB"},
+            extra={"suggested_display_precision": 0},
         ),
     ),
     card=Card(

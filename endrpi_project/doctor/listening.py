@@ -21,6 +21,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 
+from endrpi_project.doctor import host as this_host
+
 WILDCARDS = {"", "0.0.0.0", "::"}
 
 
@@ -109,6 +111,23 @@ class NextSteps:
     python: str  # e.g. "./.venv/bin/python"
     install_service: str  # e.g. "./scripts/install-service"
     admin_exists: bool
+
+
+def dashboard_url(urls: list[str]) -> str:
+    """The one address to give others for the dashboard: the first that other devices can use (not
+    loopback), else the first."""
+    remote = [url for url in urls if not _loopback(_url_host(url))]
+    return (remote or urls)[0]
+
+
+def listening_dashboard_url() -> str:
+    """:func:`dashboard_url` of where the settings say the server listens, on this machine's addresses.
+
+    ``ENDRPI_HOST`` a wildcard (the default): this machine's first non-loopback address; a
+    specific address: that one, loopback included (then it answers on this machine only)."""
+    listening = listening_from_settings()
+    addresses = this_host.interface_addresses() if listening.wildcard else []
+    return dashboard_url(listening_urls(listening, bound=[(listening.host, listening.port)], addresses=addresses))
 
 
 def next_steps_lines(urls: list[str], steps: NextSteps) -> list[str]:

@@ -120,6 +120,18 @@ async def _in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T
     return await asyncio.to_thread(_with_database, function, *args, **kwargs)
 
 
+async def _publish_pipelined(client: aiomqtt.Client, messages: list[tuple[str, str | bytes]]) -> None:
+    """Publish retained QoS 1 ``messages`` all at once and wait for every PUBACK together.
+
+    aiomqtt's ``publish`` hands the message to paho at once (so they go out in this order) and then
+    waits for its PUBACK. Awaiting each before sending the next cost a round trip per message, and
+    with Mosquitto's default ``set_tcp_nodelay false`` each PUBACK waits for a delayed ACK: 15
+    discovery configs took ~0.6 s, ~44 ms apart. Sent together they are acknowledged together.
+    """
+    if messages:
+        await asyncio.gather(*(client.publish(topic, payload, QOS, True) for topic, payload in messages))
+
+
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
     """Cancel ``tasks`` and wait for them, cancelling again any that caught the cancellation."""
     for task in tasks:
@@ -465,23 +477,30 @@ class Bridge:
             naming.pin_name(pin): (setting.mqtt_controllable, setting.mqtt_exposed)
             for pin, setting in pin_settings.items()
         }
+        messages: list[tuple[str, str | bytes]] = []
         desired: set[str] = set()
         for entity in discovery.reading_entities(self._device, settings.topics, self._state):
             topic = entity.topic(settings.prefix, settings.topics.node)
             desired.add(topic)
-            await client.publish(topic, entity.payload(), QOS, True)
+            messages.append((topic, entity.payload()))
         for name in [naming.pin_name(pin) for pin in naming.USER_GPIOS]:
-            await self._publish_pin_config(client, name, force=True)
+            messages += self._pin_config_messages(name, force=True)
             if name in self._pin_configs:
                 desired.add(self._pin_configs[name][0])
         self._desired_configs = desired
-        await self._clear_stale(client)
+        messages += self._stale_config_messages()
+        await _publish_pipelined(client, messages)
 
-    async def _publish_pin_config(self, client: aiomqtt.Client, name: str, *, force: bool = False) -> None:
-        """Announce the pin's entity if it changed (or ``force``); remove the one it replaces."""
+    async def _publish_pin_config(self, client: aiomqtt.Client, name: str) -> None:
+        """Announce the pin's entity if it changed; remove the one it replaces."""
+        await _publish_pipelined(client, self._pin_config_messages(name))
+
+    def _pin_config_messages(self, name: str, *, force: bool = False) -> list[tuple[str, str | bytes]]:
+        """What announces the pin's entity if it changed (or ``force``) and removes the one it replaces;
+        recorded as published (the caller publishes them)."""
         settings, wire = self.settings, self._pin_states.get(name)
         if not settings.discovery or self._device is None or wire is None:
-            return
+            return []
         controllable, exposed = self._pin_flags.get(name, (False, False))
         entity = discovery.pin_entity(
             self._device,
@@ -492,26 +511,31 @@ class Bridge:
             controllable=controllable,
             exposed=exposed,
         )
+        messages: list[tuple[str, str | bytes]] = []
         previous = self._pin_configs.get(name)
         current = None if entity is None else (entity.topic(settings.prefix, settings.topics.node), entity.payload())
         if previous is not None and (current is None or previous[0] != current[0]):
-            await client.publish(previous[0], b"", QOS, True)  # Home Assistant removes the entity
+            messages.append((previous[0], b""))  # Home Assistant removes the entity
             self._pin_configs.pop(name)
             if self._desired_configs is not None:
                 self._desired_configs.discard(previous[0])
         if current is not None and (force or current != previous):
-            await client.publish(current[0], current[1], QOS, True)
+            messages.append(current)
             self._pin_configs[name] = current
             if self._desired_configs is not None:
                 self._desired_configs.add(current[0])
+        return messages
 
     async def _clear_stale(self, client: aiomqtt.Client) -> None:
+        await _publish_pipelined(client, self._stale_config_messages())
+
+    def _stale_config_messages(self) -> list[tuple[str, str | bytes]]:
         desired = self._desired_configs
         if desired is None:
-            return  # not announced yet: judged once discovery is published
-        for topic in sorted(self._seen_configs - desired):
-            await client.publish(topic, b"", QOS, True)
+            return []  # not announced yet: judged once discovery is published
+        stale = sorted(self._seen_configs - desired)
         self._seen_configs.clear()
+        return [(topic, b"") for topic in stale]
 
     async def _timer(self) -> None:
         """Readings every interval; between them, a throttle check that publishes them early on a change."""

@@ -10,8 +10,9 @@ device block (``identifiers`` first), the availability topic, and a ``value_temp
 JSON state Endrpi publishes. A template that finds no value (a reading unavailable off a Pi)
 renders ``None``, which Home Assistant shows as "unknown".
 
-Units are ones Home Assistant accepts for each device class: °C for ``temperature``, MHz for
-``frequency``, B for ``data_size``; ``timestamp`` takes an ISO 8601 time with its zone and no
+Units are ones Home Assistant accepts for each device class and shows as published (its MQTT sensor
+drops ``suggested_unit_of_measurement``): °C for ``temperature``, MHz for ``frequency``, MiB for
+``data_size``; ``timestamp`` takes an ISO 8601 time with its zone and no
 unit or state class.
 """
 
@@ -42,15 +43,14 @@ class Device:
     url: str
 
     def block(self) -> dict[str, Any]:
-        model = self.model or "Raspberry Pi (model unknown)"
-        return {
-            "identifiers": [f"endrpi_{self.node}"],
-            "name": self.name,
-            "manufacturer": "Raspberry Pi Ltd" if model.startswith("Raspberry Pi") else "Unknown",
-            "model": model,
-            "sw_version": f"Endrpi {self.version}",
-            "configuration_url": self.url,
-        }
+        """Home Assistant's device: the board's model and maker only where the device tree names a
+        Raspberry Pi (off a Pi, neither: Home Assistant takes both as optional)."""
+        block: dict[str, Any] = {"identifiers": [f"endrpi_{self.node}"], "name": self.name}
+        if self.model:
+            block["model"] = self.model
+            if self.model.startswith("Raspberry Pi"):
+                block["manufacturer"] = "Raspberry Pi Ltd"
+        return {**block, "sw_version": f"Endrpi {self.version}", "configuration_url": self.url}
 
     def announcement(self) -> dict[str, Any]:
         """The retained ``endrpi/<node>/device`` message the fleet lists."""

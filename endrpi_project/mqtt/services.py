@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 
 from endrpi_project.api.errors import Conflict
+from endrpi_project.doctor.listening import listening_dashboard_url
 from endrpi_project.mqtt.bridge import Bridge, BridgeSettings
 from endrpi_project.mqtt.broker import broker_from_url
 from endrpi_project.mqtt.commands import command_bucket_reset
@@ -44,7 +45,9 @@ def mqtt_node_id() -> str:
 
 
 def mqtt_dashboard_url() -> str:
-    return settings.ENDRPI_MQTT_DASHBOARD_URL or f"http://{host_name_read()}:{settings.ENDRPI_PORT}/"
+    """``ENDRPI_MQTT_DASHBOARD_URL``, else the dashboard where the server listens (an address that
+    answers, https with TLS; a host name may not resolve, or may be served on another address)."""
+    return settings.ENDRPI_MQTT_DASHBOARD_URL or listening_dashboard_url()
 
 
 def mqtt_bridge_settings() -> BridgeSettings:

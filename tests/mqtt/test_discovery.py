@@ -8,7 +8,7 @@ import pytest
 
 from endrpi_project.mqtt import discovery
 from endrpi_project.mqtt.topics import NodeTopics
-from tests.mqtt.homeassistant import config_problems, render
+from tests.mqtt.homeassistant import as_kept, config_problems, render
 
 DEVICE = discovery.Device("pi1", "pi1", "Raspberry Pi 4 Model B Rev 1.4", "1.0.0", "http://pi1:5000/")
 TOPICS = NodeTopics("pi1")
@@ -69,7 +69,7 @@ def test_sensors_have_the_device_classes_and_units_the_issue_names():
     assert by_id["soc_temperature"]["state_class"] == "measurement"
     assert by_id["arm_clock"]["device_class"] == by_id["core_clock"]["device_class"] == "frequency"
     assert by_id["memory_available"]["device_class"] == "data_size"
-    assert by_id["memory_available"]["unit_of_measurement"] == "B"
+    assert by_id["memory_available"]["unit_of_measurement"] == "MiB"
     assert by_id["last_boot"]["device_class"] == "timestamp"
     problems = [entity.config for entity in entities() if entity.component == "binary_sensor"]
     assert len(problems) == 8
@@ -82,7 +82,7 @@ def test_sensors_have_the_device_classes_and_units_the_issue_names():
         ("soc_temperature", "48.312"),
         ("arm_clock", "1500.4"),
         ("core_clock", "500.0"),
-        ("memory_available", str(3411872 * 1024)),
+        ("memory_available", "3331.9"),  # MiB: /proc/meminfo's kB are KiB
         ("last_boot", "2026-11-29T10:00:00+00:00"),
         ("under_voltage", "ON"),
         ("frequency_capped", "OFF"),
@@ -138,7 +138,27 @@ def test_other_pins_are_not_announced(io, controllable, exposed):
     )
 
 
-def test_off_a_pi_the_device_still_has_a_model_and_manufacturer():
+def test_every_key_of_every_config_is_one_home_assistant_keeps():
+    for entity in entities():
+        assert as_kept(entity.component, entity.config) == entity.config, entity.object_id
+
+
+def test_memory_shows_in_mib_as_home_assistant_keeps_it():
+    config = next(entity.config for entity in entities() if entity.object_id == "memory_available")
+    kept = as_kept("sensor", config)
+    assert (kept["unit_of_measurement"], render(kept["value_template"], STATE)) == ("MiB", "3331.9")
+
+
+def test_off_a_pi_the_device_claims_no_maker_or_model():
     block = discovery.Device("vm", "vm", None, "1.0.0", "http://vm:5000/").block()
-    assert block["model"]
-    assert block["manufacturer"]
+    assert "manufacturer" not in block
+    assert "model" not in block
+    assert "Raspberry" not in json.dumps(block)
+    config = {**entities()[0].config, "device": block}
+    assert config_problems("homeassistant/sensor/vm/soc_temperature/config", config) == []
+
+
+def test_another_board_is_named_but_not_made_by_raspberry_pi():
+    block = discovery.Device("rock", "rock", "Radxa ROCK 5B", "1.0.0", "http://rock:5000/").block()
+    assert block["model"] == "Radxa ROCK 5B"
+    assert "manufacturer" not in block

@@ -40,9 +40,27 @@ def test_the_node_id_defaults_to_the_host_name(settings, monkeypatch):
     settings.ENDRPI_MQTT_NODE_ID = ""
     monkeypatch.setattr("socket.gethostname", lambda: "Garage.Pi")
     assert services.mqtt_node_id() == "garage_pi"
-    assert services.mqtt_dashboard_url() == "http://Garage.Pi:5000/"
     settings.ENDRPI_MQTT_NODE_ID = "shed"
     assert services.mqtt_node_id() == "shed"
+
+
+def test_the_dashboard_link_is_where_the_server_listens_not_its_host_name(settings, monkeypatch):
+    """A host name may not resolve where Home Assistant runs, and the server may not listen on the
+    address it resolves to (it linked http://<host name>:5000/ while listening on 127.0.0.1)."""
+    monkeypatch.setattr("socket.gethostname", lambda: "garage")
+    monkeypatch.setattr("endrpi_project.doctor.host.interface_addresses", lambda: ["127.0.0.1", "192.168.1.5"])
+    settings.ENDRPI_MQTT_DASHBOARD_URL = ""
+    settings.ENDRPI_HOST, settings.ENDRPI_PORT = "127.0.0.1", 8000
+    assert services.mqtt_dashboard_url() == "http://127.0.0.1:8000/"
+    settings.ENDRPI_HOST, settings.ENDRPI_PORT = "0.0.0.0", 5000  # every address: the one the LAN can use
+    assert services.mqtt_dashboard_url() == "http://192.168.1.5:5000/"
+    settings.ENDRPI_HOST = ""  # plain daphne, where ENDRPI_HOST is not set: as the default
+    assert services.mqtt_dashboard_url() == "http://192.168.1.5:5000/"
+    settings.ENDRPI_HOST = "192.168.1.5"
+    settings.ENDRPI_TLS_CERT, settings.ENDRPI_TLS_KEY = "/etc/endrpi/cert.pem", "/etc/endrpi/key.pem"
+    assert services.mqtt_dashboard_url() == "https://192.168.1.5:5000/"
+    settings.ENDRPI_MQTT_DASHBOARD_URL = "https://pi.example.com/"  # the setting wins
+    assert services.mqtt_dashboard_url() == "https://pi.example.com/"
 
 
 class FakeBridge:
