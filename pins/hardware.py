@@ -657,6 +657,10 @@ class Gpio:
             _lgpio_claim_output(self.factory, bcm, found.level)
             return
         if pin.function != "input":
+            if found.level is not None:
+                # The output latch back to the level it read (what it drives if it is ever an output again;
+                # QEMU's GPLEV even shows it for an input).
+                _lgpio_claim_output(self.factory, bcm, found.level)
             pin.function = "input"  # lgpio claims it without bias flags: the pull is not touched
         if found.pull is not None and pin.pull != found.pull:
             with contextlib.suppress(PinFixedPull):  # GPIO2/3: gpiozero allows only their board pull-ups
