@@ -4,13 +4,15 @@
     python bench/load.py --quick         # the same, shorter (CI runs this, tests/test_load_quick.py)
     python bench/load.py --duration 120 --ws-clients 100 --json
     python bench/load.py --phases flood,slowloris,burst,cycles,idle
+    python bench/load.py --serve --phases flood   # under manage.py endrpi_serve instead of plain daphne
 
 Phases, each against a fresh server (``--phases``; the default is ``mixed,flood,slowloris``):
 
 - ``mixed``: the clients above, in a closed loop.
 - ``flood``: one client sends requests back to back over a raw socket and never reads a reply,
-  while a bystander client keeps asking; reports the server's memory, its CPU after the flooder
-  left, whether TCP pushed back on the flooder, and the bystander's latency.
+  while a bystander client keeps asking; its first request waits on a held firmware call, so the
+  server falls behind on any machine: reports whether TCP pushed back on the flooder and after how
+  much, then (released) the server's memory, its CPU after the flooder left and the bystander's latency.
 - ``slowloris``: many connections each send an HTTP request head a byte a second; reports how many
   the server cut off, memory per slow connection, and whether a REST and a WebSocket client are
   still answered meanwhile.
@@ -19,12 +21,14 @@ Phases, each against a fresh server (``--phases``; the default is ``mixed,flood,
 - ``cycles``: 2 x 500 connect/subscribe/disconnect cycles: memory after each half.
 - ``idle``: 300 subscribers at distinct intervals, reading nothing else: the server's CPU.
 
-It starts daphne on 127.0.0.1 on a free port with simulated GPIO and a fake /sys, /proc and firmware
-(so the figures do not depend on the machine), runs every client in a closed loop (send, wait for the
-answer, send again) and reports requests answered, errors (the expected ones, such as the error
-envelope for garbage, apart from unexpected ones), latency percentiles and the server's resident
-memory at start and end. It exits non-zero if any request went unanswered, any answer was not the
-expected one, or the server died. Needs the dev requirements (the ``websockets`` client).
+It starts daphne on 127.0.0.1 on a free port (``daphne endrpi_project.asgi:application``, or with
+``--serve`` ``manage.py endrpi_serve`` as ``scripts/serve`` runs it) with simulated GPIO and a fake
+/sys, /proc and firmware (so the figures do not depend on the machine), runs every client in a
+closed loop (send, wait for the answer, send again) and reports requests answered, errors (the
+expected ones, such as the error envelope for garbage, apart from unexpected ones), latency
+percentiles and the server's resident memory at start and end. It exits non-zero if any request
+went unanswered, any answer was not the expected one, or the server died. Needs the dev
+requirements (the ``websockets`` client).
 """
 
 from __future__ import annotations
@@ -236,8 +240,17 @@ def rest_client(port: int, deadline: float, tally: Tally, seed: int) -> None:
 # --- The server ------------------------------------------------------------------------------------
 
 
+def firmware_hold(root: Path) -> Path:
+    """While this file exists, the fake firmware's ``get_throttled`` does not answer (a hung firmware call)."""
+    return root / "hold-firmware"
+
+
 def fake_host(root: Path) -> dict[str, str]:
-    """A Raspberry Pi's files and firmware command, so the load does not depend on this machine."""
+    """A Raspberry Pi's files and firmware command, so the load does not depend on this machine.
+
+    The fake ``vcgencmd`` answers at once, except ``get_throttled`` while :func:`firmware_hold` exists
+    (the firmware timeout is long, so a held call waits for the release rather than timing out).
+    """
     files = {
         "sys/class/thermal/thermal_zone0/temp": "48312\n",
         "proc/uptime": "123456.78 432100.12\n",
@@ -249,12 +262,17 @@ def fake_host(root: Path) -> dict[str, str]:
         path.write_text(text)
     vcgencmd = root / "vcgencmd"
     vcgencmd.write_text(
-        '#!/bin/sh\ncase "$1 $2" in\n  "get_throttled ") echo "throttled=0x0" ;;\n'
+        f'#!/bin/sh\ncase "$1 $2" in\n  "get_throttled ") while [ -e "{firmware_hold(root)}" ]; do sleep 0.02; done\n'
+        '    echo "throttled=0x0" ;;\n'
         '  "measure_clock arm") echo "frequency(48)=1500398464" ;;\n'
         '  "measure_clock core") echo "frequency(1)=500000992" ;;\n  *) exit 255 ;;\nesac\n'
     )
     vcgencmd.chmod(0o755)
-    return {"ENDRPI_HOST_ROOT": str(root / "host"), "ENDRPI_VCGENCMD": str(vcgencmd)}
+    return {
+        "ENDRPI_HOST_ROOT": str(root / "host"),
+        "ENDRPI_VCGENCMD": str(vcgencmd),
+        "ENDRPI_FIRMWARE_TIMEOUT": "600",
+    }
 
 
 async def run_clients(port: int, args: argparse.Namespace) -> tuple[Tally, Tally, float]:
@@ -318,8 +336,23 @@ async def bystander(url: str, stop: asyncio.Event, latencies: list[float], failu
         failures.append(f"{type(error).__name__}: {error}")
 
 
-async def flood_phase(server: Any, seconds: float) -> dict[str, Any]:
-    """One client writes requests as fast as TCP lets it and never reads; a bystander keeps asking."""
+def tcp_buffers_max() -> int:
+    """The most one TCP connection's kernel buffers can hold here: a receive and a send buffer at their maximum."""
+    receive = int(Path("/proc/sys/net/ipv4/tcp_rmem").read_text().split()[2])
+    send = int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
+    return receive + send
+
+
+async def flood_phase(server: Any, seconds: float, hold: Path) -> dict[str, Any]:
+    """One client writes requests as fast as TCP lets it and never reads; a bystander keeps asking.
+
+    The flooder's first request (``READ_THROTTLE``) waits on a firmware call the phase holds (``hold``,
+    see :func:`fake_host`), so the server falls behind by construction, on a machine of any speed: it
+    may hold at most ``ENDRPI_WS_MAX_PENDING`` unanswered requests, then it stops reading and TCP
+    pushes back. The phase reports whether it did and how much the flooder could send before it (at
+    most the kernel's buffers plus that backlog). Then the call is released and the flood goes on for
+    ``seconds`` into a socket nobody reads: the server's memory, and its bystander's latency, meanwhile.
+    """
     pid = server.process.pid
     stop, latencies, failures = asyncio.Event(), list[float](), list[str]()
     watcher = asyncio.create_task(bystander(server.ws_url, stop, latencies, failures))
@@ -329,26 +362,40 @@ async def flood_phase(server: Any, seconds: float) -> dict[str, Any]:
     sock.sendall(HANDSHAKE)
     assert sock.recv(4096).startswith(b"HTTP/1.1 101"), "the flooder's handshake was refused"
     chunk = masked_frame('{"action":"READ_UPTIME"}') * 200
-    deadline = time.monotonic() + seconds
-    state = {"frames": 0, "pushed_back": False}
+    state = {"frames": 0, "bytes": 0, "pushed_back": False, "bytes_before_push_back": 0}
+    peak = rss_start or 0
 
-    def pump() -> None:
+    def pump(until: float, stop_when_pushed_back: bool) -> None:
         sock.settimeout(1.0)
-        while time.monotonic() < deadline:
+        while time.monotonic() < until:
             try:
                 sock.sendall(chunk)
             except TimeoutError:  # nothing could be written for a second: the server stopped reading
-                state["pushed_back"] = True
-                return
+                if not state["pushed_back"]:
+                    state["pushed_back"], state["bytes_before_push_back"] = True, state["bytes"]
+                if stop_when_pushed_back:
+                    return
+                continue
             state["frames"] += 200
+            state["bytes"] += len(chunk)
 
-    writer = asyncio.create_task(asyncio.to_thread(pump))
-    peak = rss_start or 0
-    while not writer.done():
+    async def pumping(until: float, stop_when_pushed_back: bool) -> None:
+        nonlocal peak
+        writer = asyncio.create_task(asyncio.to_thread(pump, until, stop_when_pushed_back))
+        while not writer.done():
+            peak = max(peak, server.rss_kib() or 0)
+            await asyncio.sleep(0.1)
+        await writer
+
+    await asyncio.to_thread(hold.touch)
+    try:
+        sock.sendall(masked_frame('{"action":"READ_THROTTLE"}'))
+        # Only a server that never stops reading gets this far: a generous bound, not a speed.
+        await pumping(time.monotonic() + 120, stop_when_pushed_back=True)
         peak = max(peak, server.rss_kib() or 0)
-        await asyncio.sleep(0.1)
-    await writer
-    await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+    finally:
+        await asyncio.to_thread(hold.unlink)
+    await pumping(time.monotonic() + seconds, stop_when_pushed_back=False)
     peak = max(peak, server.rss_kib() or 0)
     cpu_during = server_cpu_seconds(pid) - cpu_start
     sock.close()
@@ -363,6 +410,8 @@ async def flood_phase(server: Any, seconds: float) -> dict[str, Any]:
         "seconds": seconds,
         "frames_sent": state["frames"],
         "tcp_pushed_back": state["pushed_back"],
+        "kib_sent_before_push_back": round(state["bytes_before_push_back"] / 1024),
+        "kib_tcp_buffers_max": round(tcp_buffers_max() / 1024),
         "rss_start_mib": mib(rss_start),
         "rss_peak_mib": mib(peak),
         "rss_after_leaving_mib": mib(rss_after),
@@ -374,6 +423,18 @@ async def flood_phase(server: Any, seconds: float) -> dict[str, Any]:
         "bystander_p99_ms": percentile_ms(latencies, 0.99),
         "bystander_failures": failures[:3],
     }
+
+
+def flood_bounded(figures: dict[str, Any]) -> bool:
+    """TCP pushed back once the server's backlog was full.
+
+    The flooder got no further than the kernel's buffers (its send buffer and the server's receive
+    buffer, each at its maximum) and the server's backlog (at most 1 MiB of requests, plus one read)
+    can hold: 2 MiB for the latter.
+    """
+    return bool(
+        figures["tcp_pushed_back"] and figures["kib_sent_before_push_back"] <= figures["kib_tcp_buffers_max"] + 2048
+    )
 
 
 def http_status(port: int, path: str) -> int:
@@ -459,17 +520,18 @@ async def burst_phase(server: Any, writers: int = 10, updates: int = 100) -> dic
             reply = json.loads(await websocket.recv())
             seen[index].update({pin: value["state"] for pin, value in reply["data"]["current"].items()})
             ready.set()
-            quiet_since_done = False
-            while True:
+            # Every accepted update arrives as a message or is counted in a MESSAGES_DROPPED: once the
+            # writers are done, the wait ends when all are accounted for (however long the server takes;
+            # a minute without a message ends it too, and the figures then show what never came).
+            last_message = time.monotonic()
+            while not (done.is_set() and changes[index] + dropped[index] >= accepted):
                 try:
-                    message = json.loads(await asyncio.wait_for(websocket.recv(), 2.0))
+                    message = json.loads(await asyncio.wait_for(websocket.recv(), 0.5))
                 except TimeoutError:
-                    if quiet_since_done:
-                        return  # quiet for 2 s after the writers finished: everything has arrived
-                    # Quiet for 2 s: once the writers are done, one more quiet spell ends the wait.
-                    quiet_since_done = done.is_set()
+                    if done.is_set() and time.monotonic() - last_message > 60:
+                        return
                     continue
-                quiet_since_done = False
+                last_message = time.monotonic()
                 if message["action"] == "MESSAGES_DROPPED":
                     dropped[index] += message["data"]["dropped"]
                 elif message["action"] == "PIN_CONFIGURATIONS_CHANGED":
@@ -569,7 +631,7 @@ def phase_passed(name: str, figures: dict[str, Any]) -> bool:
     """The promises each phase checks (generous bounds: this is a shared machine)."""
     if name == "flood":
         return bool(
-            figures["tcp_pushed_back"]
+            flood_bounded(figures)
             and figures["mib_per_flooding_connection"] < 32
             and not figures["bystander_failures"]
             and figures["bystander_answers"] > 0
@@ -600,7 +662,7 @@ def phase_environment(name: str, quick: bool) -> dict[str, str]:
 
 async def run_phase(name: str, server: Any, args: argparse.Namespace) -> dict[str, Any]:
     if name == "flood":
-        return await flood_phase(server, seconds=3.0 if args.quick else 8.0)
+        return await flood_phase(server, seconds=3.0 if args.quick else 8.0, hold=args.hold)
     if name == "slowloris":
         return await slowloris_phase(
             server, connections=100 if args.quick else 200, seconds=6.0 if args.quick else 15.0
@@ -621,6 +683,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--phases", default="mixed,flood,slowloris", help=f"comma-separated, of {', '.join(PHASES)}")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="run the server as scripts/serve does (manage.py endrpi_serve) instead of plain daphne",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration = 5.0
@@ -640,7 +707,8 @@ def main(argv: list[str] | None = None) -> int:
                 "ENDRPI_AUTH": "off",
                 **phase_environment(name, args.quick),
             }
-            with live_server(workdir / "data", environment) as server:
+            args.hold = firmware_hold(workdir)
+            with live_server(workdir / "data", environment, serve=args.serve) as server:
                 try:
                     if name == "mixed":
                         rss_start = server.rss_kib()

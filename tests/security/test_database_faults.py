@@ -291,14 +291,13 @@ def token_server(tmp_path_factory) -> Iterator[tuple[LiveServer, str, str]]:
 def test_live_tokens_keep_working_while_another_process_holds_the_write_lock(token_server):
     server, reader, writer = token_server
     with sqlite_lock(server.log.parent / "endrpi.sqlite3", "IMMEDIATE"):
-        started = time.monotonic()
+        # All while the lock is held: none of them waits for it. (Before, the handshake waited on the
+        # lock to write last_used and was reset by daphne's handshake timeout: closed, no success.)
         assert rest(server, "/system/uptime", reader)[0] == 200
         assert rest(server, "/pins/GPIO17", writer, UPDATE)[0] == 200
         received, closed = websocket_read(server, reader)
         assert closed is None
         assert received[0]["success"] is True
-        # Before: the handshake waited on the lock to write last_used and was reset after ~5 s.
-        assert time.monotonic() - started < 4.5
 
 
 @pytest.mark.slow
