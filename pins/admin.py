@@ -1,10 +1,20 @@
-"""The admin for pin settings: labels, write locks, MQTT exposure and configurations saved for start-up."""
+"""The admin for pin settings: labels, write locks, MQTT exposure and configurations saved for start-up.
+
+The list shows every header GPIO (GPIO2 to GPIO27), each ready to be labelled or locked in place: the
+missing rows are created, with defaults that mean "no setting", when the list is opened.
+"""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import escape
+
+from pins import naming
 from pins.models import PinSetting
+from pins.services import pin_settings_create_missing
 
 
 @admin.register(PinSetting)
@@ -23,6 +33,7 @@ class PinSettingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ]
     list_editable = ["label", "locked", "mqtt_controllable", "mqtt_exposed"]
     list_filter = ["locked", "may_take_over", "io"]
+    list_per_page = len(naming.USER_GPIOS)  # every header GPIO on one page
     fieldsets = [
         (None, {"fields": ["pin", "label", "locked", "may_take_over"]}),
         ("MQTT and Home Assistant", {"fields": ["mqtt_controllable", "mqtt_exposed"]}),
@@ -34,3 +45,19 @@ class PinSettingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             },
         ),
     ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        pin_settings_create_missing()
+        return super().changelist_view(request, extra_context)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Only while a header GPIO has no row yet (each pin has one row; the list creates them all)."""
+        return super().has_add_permission(request) and PinSetting.objects.count() < len(naming.USER_GPIOS)
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        """Help texts are plain text (``endrpi/<node>/pins/<pin>/set``); the admin's templates insert
+        them as HTML, where ``<node>`` would be an unknown tag and vanish."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and formfield.help_text:
+            formfield.help_text = escape(formfield.help_text)
+        return formfield

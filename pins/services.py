@@ -149,6 +149,18 @@ def pin_settings_remember(settings: Mapping[int, PinSetting]) -> None:
         _known = _Known.of(settings, math.inf)
 
 
+def pin_settings_create_missing() -> int:
+    """Give every header GPIO a settings row (all defaults: no label, unlocked, nothing saved, which
+    means what no row means), so the admin lists all of them; return how many were created."""
+    existing = set(PinSetting.objects.values_list("pin", flat=True))
+    missing = [PinSetting(pin=pin) for pin in naming.USER_GPIOS if pin not in existing]
+    # bulk_create sends no post_save: nothing changed that a page or MQTT shows.
+    PinSetting.objects.bulk_create(missing, ignore_conflicts=True)
+    if missing:
+        pin_settings_forget()
+    return len(missing)
+
+
 def pin_settings_wire() -> dict[str, object]:
     """Every header GPIO's label and lock (the ``PIN_SETTINGS`` topic's current value)."""
     return serializers.pin_settings_wire(pin_settings_read(), pins=pins_all())
