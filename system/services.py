@@ -23,7 +23,13 @@ from typing import Literal, TypeVar
 from django.conf import settings
 
 from endrpi_project.api.errors import ReadingFailed
-from endrpi_project.readings.registry import Readings, reading_failed, readings_read, readings_unavailable
+from endrpi_project.readings.registry import (
+    Readings,
+    failure_summary,
+    reading_failed,
+    readings_read,
+    readings_unavailable,
+)
 from system import parsers
 from system.hardware import host
 from system.hardware.firmware import (
@@ -31,6 +37,7 @@ from system.hardware.firmware import (
     Clock,
     Firmware,
     FirmwareError,
+    FirmwareUnavailable,
     Question,
     ThrottleAnswer,
     firmware_build,
@@ -53,8 +60,29 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+# Each reading's failure in a Pi owner's words: what a page calls it, and what it is read from.
+_PLAIN: dict[str, tuple[str, str]] = {
+    "system on chip temperature": ("Temperature", "SoC thermal sensor"),
+    "system uptime": ("Uptime", "/proc/uptime"),
+    "system memory": ("Memory", "/proc/meminfo"),
+    "system platform": ("Platform", "uname"),
+    "system throttle status": ("Power and throttling", "Raspberry Pi firmware"),
+    "system frequency": ("Clocks", "Raspberry Pi firmware"),
+    "system ARM frequency": ("Clocks", "Raspberry Pi firmware"),
+    "system core frequency": ("Clocks", "Raspberry Pi firmware"),
+}
+
+
 def _failed(what: str, error: OSError | ValueError) -> ReadingFailed:
-    return reading_failed(what, error)
+    title, source = _PLAIN.get(what, (None, None))
+    failed = reading_failed(what, error, title=title, source=source)
+    if isinstance(error, FirmwareUnavailable) and failed.summary is not None:
+        # No source answered: not a Pi, or one whose firmware the server may not open (both are "absent" here).
+        failed.summary = (
+            f"{title or 'This reading'} unavailable: no Raspberry Pi firmware answered (this is not a Pi, "
+            "or the server may not open /dev/vcio; manage.py endrpi_doctor says which)"
+        )
+    return failed
 
 
 def _reading(what: str, read: Callable[[], T]) -> T:
@@ -88,7 +116,11 @@ def _firmware_timeout() -> float:
 
 
 def _no_answer(what: str, timeout: float) -> ReadingFailed:
-    return ReadingFailed(f"Failed to query {what}: the firmware did not answer within {timeout:g} s")
+    title, source = _PLAIN.get(what, (what, "firmware"))
+    return ReadingFailed(
+        f"Failed to query {what}: the firmware did not answer within {timeout:g} s",
+        summary=failure_summary(title, source, TimeoutError()),
+    )
 
 
 def _waited(what: str, future: concurrent.futures.Future[T]) -> T:

@@ -1,6 +1,7 @@
 """The WebSocket envelope every reply and passive message uses, and its JSON codec.
 
-A reply is ``{"action", "success", "data", "error"}`` plus the request's ``"id"`` when it sent one.
+A reply is ``{"action", "success", "data", "error"}`` plus the request's ``"id"`` when it sent one, and
+``"summary"`` (one plain sentence) beside the error of a reading that failed.
 The codec is standard JSON only: ``NaN``, ``Infinity`` and numbers beyond a float are refused on the
 way in, and never produced on the way out.
 """
@@ -16,9 +17,17 @@ NO_ID: Any = object()
 
 
 def envelope(
-    action: str | None, *, data: Any = None, error: str | None = None, request_id: Any = NO_ID
+    action: str | None,
+    *,
+    data: Any = None,
+    error: str | None = None,
+    summary: str | None = None,
+    request_id: Any = NO_ID,
 ) -> dict[str, Any]:
+    """``summary``: an error's plain sentence (a reading that failed), sent as ``"summary"`` beside ``error``."""
     reply: dict[str, Any] = {"action": action, "success": error is None, "data": data, "error": error}
+    if error is not None and summary is not None:
+        reply["summary"] = summary
     if request_id is not NO_ID:
         reply["id"] = request_id
     return reply

@@ -28,13 +28,19 @@ logger = logging.getLogger(__name__)
 
 
 class EndrpiError(Exception):
-    """Root of every error a client is meant to see. Carries its HTTP status and a message."""
+    """Root of every error a client is meant to see. Carries its HTTP status and a message.
+
+    ``summary``: where the message is technical (device paths, a firmware's words), one plain sentence
+    for a person ("Temperature unavailable: this machine has no SoC thermal sensor"); pages show it
+    with the message folded away, and REST and WebSocket carry it beside the message.
+    """
 
     status_code: int = status.HTTP_500_INTERNAL_SERVER_ERROR
     default_message: str = "Internal error"
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | None = None, *, summary: str | None = None) -> None:
         self.message = message or self.default_message
+        self.summary = summary
         super().__init__(self.message)
 
 
@@ -166,6 +172,16 @@ def error_message(exc: BaseException) -> tuple[int, str]:
     return status.HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error"
 
 
+def error_summary(exc: BaseException) -> str | None:
+    """The plain sentence of an error that has one (:attr:`EndrpiError.summary`), else ``None``."""
+    return exc.summary if isinstance(exc, EndrpiError) else None
+
+
+def error_body(message: str, summary: str | None) -> dict[str, str]:
+    """A ``Message`` body: ``{"message"}``, with ``"summary"`` where the error has a plain sentence."""
+    return {"message": message} if summary is None else {"message": message, "summary": summary}
+
+
 def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     """DRF's ``EXCEPTION_HANDLER``: every error becomes ``{"message": ...}``, never a traceback."""
     status_code, message = error_message(exc)
@@ -177,7 +193,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
         wait = getattr(exc, "wait", None)
         if wait is not None:
             headers["Retry-After"] = str(int(wait))
-    return Response({"message": message}, status=status_code, headers=headers)
+    return Response(error_body(message, error_summary(exc)), status=status_code, headers=headers)
 
 
 # --- JSON error pages for requests no DRF view answers (urls.handler400/404/500) ---

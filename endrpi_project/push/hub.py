@@ -101,8 +101,11 @@ class Hub:
     def members(self, group: str) -> int:
         return len(self._members.get(group, ()))
 
-    def publish(self, group: str, *, action: str, data: Any = None, error: str | None = None) -> None:
-        """Send ``{action, success, data, error}`` to every member of ``group``. Never blocks the caller."""
+    def publish(
+        self, group: str, *, action: str, data: Any = None, error: str | None = None, summary: str | None = None
+    ) -> None:
+        """Send ``{action, success, data, error}`` (and the error's plain ``summary``) to every member of
+        ``group``. Never blocks the caller."""
         with self._lock:
             seq = self._sequences[group] = self._sequences.get(group, 0) + 1
             message = {
@@ -113,6 +116,7 @@ class Hub:
                 "action": action,
                 "data": data,
                 "error": error,
+                "summary": summary,
             }
             loop = self._loop
             if loop is not None and not loop.is_closed():
@@ -179,6 +183,6 @@ class Hub:
 hub = Hub()
 
 
-def publish(group: str, *, action: str, data: Any = None, error: str | None = None) -> None:
+def publish(group: str, *, action: str, data: Any = None, error: str | None = None, summary: str | None = None) -> None:
     """Publish a passive message through the process's :data:`hub`."""
-    hub.publish(group, action=action, data=data, error=error)
+    hub.publish(group, action=action, data=data, error=error, summary=summary)

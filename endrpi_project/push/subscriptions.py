@@ -136,7 +136,7 @@ class Subscriptions:
                 return  # nothing this subscriber watches
             passive = envelope(message["action"], data=data)
         else:
-            passive = envelope(message["action"], error=message["error"])
+            passive = envelope(message["action"], error=message["error"], summary=message.get("summary"))
         self.outbox.put(subscription.topic, passive, merge=subscription.plan.merge)
 
     async def close(self) -> None:

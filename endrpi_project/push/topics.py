@@ -28,7 +28,7 @@ from typing import Any
 from rest_framework import serializers
 
 from endrpi_project.api.actions import NameTable
-from endrpi_project.api.errors import error_message
+from endrpi_project.api.errors import error_message, error_summary
 from endrpi_project.push.hub import hub
 
 logger = logging.getLogger(__name__)
@@ -52,8 +52,8 @@ def interval_quantise(interval_ms: int) -> int:
 # How many intervals a poller can run at: 100..900, 1,000..9,000, ... 1,000,000..3,000,000, 3,600,000.
 INTERVAL_STEPS = len({interval_quantise(ms) for ms in range(INTERVAL_MIN_MS, INTERVAL_MAX_MS + 1, 50)})
 
-# A reading as pushed: its data, or None and the error message.
-Reading = tuple[Any, str | None]
+# A reading as pushed: its data, or None, the error message and its plain sentence (or None).
+Reading = tuple[Any, str | None, str | None]
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -215,9 +215,9 @@ class ReadingTopic(Topic):
                 data = self.read()
             else:
                 data = await asyncio.to_thread(self.read)
-            reading: Reading = (data, None)
+            reading: Reading = (data, None, None)
         except Exception as exc:  # the subscriber gets the failure as an error envelope
-            reading = (None, error_message(exc)[1])
+            reading = (None, error_message(exc)[1], error_summary(exc))
         self._latest = (time.monotonic(), reading)
         return reading
 
@@ -261,7 +261,7 @@ class Poller:
     def __init__(self, key: PollerKey, topic: ReadingTopic, current: Any) -> None:
         self.key, self.topic = key, topic
         self.subscribers = 0
-        self._last: Reading = (current, None)
+        self._last: Reading = (current, None, None)
         self.task = asyncio.get_running_loop().create_task(
             self._run(), name=f"endrpi-poller-{key.topic}-{key.interval_ms}-{key.on_change}"
         )
@@ -278,7 +278,7 @@ class Poller:
             if self.key.on_change and value == self._last:
                 continue
             self._last = value
-            hub.publish(self.key.group, action=event, data=value[0], error=value[1])
+            hub.publish(self.key.group, action=event, data=value[0], error=value[1], summary=value[2])
 
 
 class Pollers:

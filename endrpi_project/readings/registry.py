@@ -11,6 +11,7 @@ a name declared twice is an error. (A test that declares a reading of its own cl
 from __future__ import annotations
 
 import asyncio
+import errno
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -74,12 +75,37 @@ def per_table(build: Callable[[ReadingTable], T]) -> Callable[[], T]:
 # --- How a reading is read: its hardware reader and its parser ----------------------------------
 
 
-def reading_failed(what: str, error: OSError | ValueError) -> ReadingFailed:
-    """``Failed to query <what>: <why>``: the one message of a reading that failed."""
+# errno values that mean "this machine has no such thing" rather than "it could not be read".
+_ABSENT = {errno.ENOENT, errno.ENODEV, errno.ENXIO, errno.ENOTDIR}
+
+
+def failure_summary(title: str, source: str, error: BaseException) -> str:
+    """One plain sentence for a person, from the error's type: ``Temperature unavailable: this machine has
+    no SoC thermal sensor``. The technical message (paths, the OS's words) stays in the error's message."""
+    if isinstance(error, TimeoutError):
+        cause = f"its {source} did not answer in time"
+    elif isinstance(error, PermissionError):
+        cause = f"the server is not allowed to read its {source}"
+    elif isinstance(error, FileNotFoundError) or (isinstance(error, OSError) and error.errno in _ABSENT):
+        cause = f"this machine has no {source}"
+    elif isinstance(error, ValueError):
+        cause = f"its {source} answered something the server does not understand"
+    else:
+        cause = f"its {source} could not be read"
+    return f"{title} unavailable: {cause}"
+
+
+def reading_failed(
+    what: str, error: OSError | ValueError, *, title: str | None = None, source: str | None = None
+) -> ReadingFailed:
+    """``Failed to query <what>: <why>``: the one message of a reading that failed, with its plain
+    sentence (:func:`failure_summary`): ``title`` is the reading as a page names it, ``source`` what it is
+    read from (both default to ``what``)."""
     if isinstance(error, ReadingFailed):
         return error
     reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-    return ReadingFailed(f"Failed to query {what}: {reason}")
+    summary = failure_summary(title or what[:1].upper() + what[1:], source or what, error)
+    return ReadingFailed(f"Failed to query {what}: {reason}", summary=summary)
 
 
 def reading_service(what: str, read: Callable[[], R], parse: Callable[[R], M]) -> Callable[[], M]:

@@ -58,7 +58,7 @@ from endrpi_project.api.envelope import (
     json_encode,
     refused_request_id,
 )
-from endrpi_project.api.errors import EndrpiError, Unauthorized, error_message
+from endrpi_project.api.errors import EndrpiError, Unauthorized, error_message, error_summary
 from endrpi_project.api.tally import tally
 from endrpi_project.push.hub import remote_layer
 from endrpi_project.push.subscriptions import Subscriptions
@@ -395,14 +395,24 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
             data = await action.perform(self, content.get("params"))
         except Exception as exc:  # every failure becomes an envelope; error_message logs the unexpected
             _, message = error_message(exc)
-            await self.reply(name, error=message, request_id=request_id)
+            await self.reply(name, error=message, summary=error_summary(exc), request_id=request_id)
             return
         await self.reply(name, data=data, request_id=request_id)
 
-    async def reply(self, action: str | None, *, data: Any = None, error: str | None = None, request_id: Any) -> None:
+    async def reply(
+        self,
+        action: str | None,
+        *,
+        data: Any = None,
+        error: str | None = None,
+        summary: str | None = None,
+        request_id: Any,
+    ) -> None:
         tally.request(edge="websocket", action=action, ok=error is None)
         try:
-            text = await self.encode_json(envelope(action, data=data, error=error, request_id=request_id))
+            text = await self.encode_json(
+                envelope(action, data=data, error=error, summary=summary, request_id=request_id)
+            )
         except (ValueError, TypeError, RecursionError):  # an ``id`` that cannot be echoed back
             text = await self.encode_json(envelope(action, error="Received message with an 'id' that cannot be echoed"))
         await self.send(text_data=text)

@@ -140,6 +140,7 @@ async def test_a_reading_that_starts_failing_is_pushed_as_an_error_envelope(host
             "success": False,
             "data": None,
             "error": "Failed to query system on chip temperature: No such file or directory",
+            "summary": "Temperature unavailable: this machine has no SoC thermal sensor",
         }
 
 
@@ -152,6 +153,7 @@ async def test_subscribing_to_a_reading_that_fails_now_is_refused_and_starts_not
             "success": False,
             "data": None,
             "error": "Failed to query system memory: No such file or directory",
+            "summary": "Memory unavailable: this machine has no /proc/meminfo",
         }
         assert pollers.running() == []
         assert (await client.request("UNSUBSCRIBE", {"topic": "MEMORY"}))["error"] == "Not subscribed to MEMORY"

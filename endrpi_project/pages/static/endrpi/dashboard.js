@@ -396,11 +396,27 @@
 
   // --- Errors: a failed reading marks its card; any other error becomes a toast --------------------
 
-  function showCardError(topic, message) {
+  // The server's plain sentence (``summary``) leads and its technical message is folded away below it;
+  // an error without one (an older server, or not a reading) is shown as it came.
+  function showCardError(topic, message, summary) {
     const card = $(`[data-topic="${topic}"]`);
     if (card === null) return false;
     const slot = $(".card-error", card);
-    slot.textContent = message || "";
+    if (message && summary) {
+      const plain = document.createElement("p");
+      plain.className = "error-summary";
+      plain.textContent = summary;
+      const details = document.createElement("details");
+      details.className = "error-detail";
+      const title = document.createElement("summary");
+      title.textContent = "Technical detail";
+      const text = document.createElement("code");
+      text.textContent = message;
+      details.append(title, text);
+      slot.replaceChildren(plain, details);
+    } else {
+      slot.textContent = message || "";
+    }
     slot.hidden = !message;
     card.classList.toggle("failed", Boolean(message));
     return true;
@@ -476,7 +492,7 @@
         showCardError(topic, `Not available on this server (${reply.error.replace(/^topic: /, "")})`);
       } else {
         // The current value could not be read (the topic is left unsubscribed): say so, try again.
-        if (!showCardError(topic, reply.error)) toast(`Subscribing to ${topic} failed`, reply.error);
+        if (!showCardError(topic, reply.error, reply.summary)) toast(`Subscribing to ${topic} failed`, reply.summary || reply.error);
         this.retry.set(
           topic,
           setTimeout(() => this.subscribe(topic), RESUBSCRIBE_AFTER_MS),
@@ -499,7 +515,7 @@
         showCardError(topic, "");
         renderers[topic](envelope.data);
       } else {
-        showCardError(topic, envelope.error); // a reading that failed this time; the next may work
+        showCardError(topic, envelope.error, envelope.summary); // a reading that failed this time; the next may work
       }
     }
   }
@@ -531,6 +547,12 @@
       this.pending = []; // samples pushed while a load is on its way
       this.pendingEvents = []; // and events: newer than the load's answer, they win over it
       this.generation = 0; // a range chosen while an older one loads wins
+      this.throttleRead = false; // whether the throttle flags were read at least once in the range
+    }
+
+    // The width the charts get: that of the panel's text (a hidden chart has none).
+    chartWidth() {
+      return $("#history-foot").clientWidth;
     }
 
     get span() {
@@ -548,13 +570,14 @@
     async load() {
       const generation = ++this.generation;
       const since = `-${this.range}`;
-      const width = $("#chart-temperature").clientWidth || 600;
+      const width = this.chartWidth() || 600;
       const points = Math.max(60, Math.min(600, Math.round(width / 2)));
       let reply;
       let events;
       try {
         [reply, events] = await Promise.all([
-          connection.request("READ_HISTORY", { readings: ["temperature", "frequency"], since, points }),
+          // The throttle's series say whether its flags were read at all in the range (see throttleRead).
+          connection.request("READ_HISTORY", { readings: ["temperature", "frequency", "throttle"], since, points }),
           connection.request("READ_EVENTS", { since }),
         ]);
       } catch (error) {
@@ -562,7 +585,7 @@
       }
       if (generation !== this.generation) return;
       if (!reply.success) {
-        showCardError("HISTORY", reply.error);
+        showCardError("HISTORY", reply.error, reply.summary);
         return;
       }
       showCardError("HISTORY", "");
@@ -581,8 +604,9 @@
         this.addEvents(events.data.events);
         this.addEvents(pushedEvents); // newer than the answer (an event that ended meanwhile)
       } else {
-        showCardError("EVENTS", events.error);
+        showCardError("EVENTS", events.error, events.summary);
       }
+      this.renderEvents();
       this.draw();
     }
 
@@ -617,6 +641,8 @@
         arm: frequency.arm ? mhz(frequency.arm.mean) : [],
         core: frequency.core ? mhz(frequency.core.mean) : [],
       };
+      const flags = Object.values(answer.readings.throttle || {});
+      this.throttleRead = flags.some((series) => (series.mean || []).some((value) => value !== null));
       const width = this.bucket >= 60 ? `one point per ${duration(this.bucket)}` : `one point per ${this.bucket} s`;
       $("#history-foot").textContent = `Last ${this.range.replace("h", " h").replace("d", " days")}, ${width}: the line is the mean, the shading the lowest and highest temperature.`;
     }
@@ -630,6 +656,10 @@
         return;
       }
       const t = seconds(sample.time);
+      if (sample.throttle && !this.throttleRead) {
+        this.throttleRead = true; // read now (null: it failed this time)
+        this.renderEvents();
+      }
       const temperature = sample.temperature ? sample.temperature.systemOnChip : null;
       const arm = sample.frequency ? sample.frequency.arm / 1e6 : null;
       const core = sample.frequency ? sample.frequency.core / 1e6 : null;
@@ -778,19 +808,30 @@
       const columns = this.series();
       const temperature = [columns[0], columns[1], columns[2], columns[3]];
       const clocks = [columns[0], columns[4], columns[5]];
-      $("#history-empty").hidden = !this.loaded || columns[0].length > 0;
+      // Nothing to draw: say why instead of drawing empty axes.
+      const known = (values) => values.some((value) => value !== null && value !== undefined);
+      const nothing = this.loaded && columns[0].length === 0;
+      const noTemperature = this.loaded && !nothing && !known(columns[3]);
+      const noClocks = this.loaded && !nothing && !known(columns[4]) && !known(columns[5]);
+      $("#history-empty").hidden = !nothing;
+      $("#empty-temperature").hidden = !noTemperature;
+      $("#empty-clocks").hidden = !noClocks;
+      $("#chart-temperature").hidden = nothing || noTemperature;
+      $("#chart-clocks").hidden = nothing || noClocks;
+      $("#readout-temperature").classList.toggle("quiet", nothing || noTemperature);
+      $("#readout-clocks").classList.toggle("quiet", nothing || noClocks);
       const chart = $("#chart-temperature");
       chart.dataset.points = String(this.data.time.length);
       chart.dataset.samples = String(this.data.count.reduce((sum, count) => sum + count, 0));
       if (this.charts.length === 0) {
-        const width = $("#chart-temperature").clientWidth;
+        const width = this.chartWidth();
         if (width === 0) return;
         this.charts = [
           new window.uPlot(this.options("temperature", width), temperature, $("#chart-temperature")),
           new window.uPlot(this.options("clocks", width), clocks, $("#chart-clocks")),
         ];
         const observer = new ResizeObserver(() => this.resize());
-        observer.observe($("#chart-temperature"));
+        observer.observe($("#history-foot"));
         // uPlot's cursor follows the mouse; a finger moves it too (both charts, they are synced).
         for (const chart of this.charts) {
           const follow = (event) => {
@@ -845,7 +886,7 @@
     }
 
     resize() {
-      const width = $("#chart-temperature").clientWidth;
+      const width = this.chartWidth();
       const height = phoneLayout.matches ? 150 : 200;
       for (const chart of this.charts) if (chart.width !== width || chart.height !== height) chart.setSize({ width, height });
     }
@@ -879,7 +920,11 @@
           return item;
         }),
       );
-      $("#events-empty").hidden = events.length > 0;
+      // No event is news only where the flags were read: otherwise say they could not be.
+      const sampled = this.data.time.length > 0; // with no sample at all, the charts' note says why
+      const unknown = events.length === 0 && this.loaded && sampled && !this.throttleRead;
+      $("#events-empty").hidden = events.length > 0 || unknown || (this.loaded && !sampled);
+      $("#events-unknown").hidden = !unknown;
       $("#events-range").textContent = `last ${this.range.replace("h", " h").replace("d", " days")}`;
     }
   }
@@ -900,7 +945,11 @@
     try {
       const response = await fetch("/system/platform", { headers });
       const body = await response.json();
-      if (!response.ok) throw new Error(body.message || `HTTP ${response.status}`);
+      if (!response.ok) {
+        line.textContent = body.summary || `Platform unavailable: ${body.message || `HTTP ${response.status}`}`;
+        line.title = body.message || "";
+        return;
+      }
       const os = body.operatingSystem;
       line.replaceChildren();
       const host = document.createElement("strong");
