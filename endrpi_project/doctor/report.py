@@ -133,7 +133,7 @@ def _mailbox_problem(gencmd: host.FileAccess, vcio: host.FileAccess) -> str | No
     """Why this user can open neither mailbox device, and the fix; ``None`` when it can open one.
 
     Raspberry Pi OS's udev rules give group ``video`` ``/dev/vcio`` (raspberrypi-sys-mods
-    ``10-vc.rules``), or on newer systems only ``/dev/vcio_gencmd``, which older kernels lack: then
+    ``10-vc.rules``), or on some systems only ``/dev/vcio_gencmd``, which older kernels lack: then
     ``/dev/vcio`` is root-only and nothing but root reads the firmware.
     """
     if (gencmd.exists and gencmd.readable) or not vcio.exists or vcio.readable:
