@@ -67,6 +67,8 @@ class TokenWatch:
                 holders.remove(revoked)
                 if not holders:
                     del self._holders[token_id]
+            if not self._holders and self._wake is not None:
+                self._wake.set()  # nothing left to watch: the watcher ends now, not after its pause
 
         return unwatch
 
@@ -91,7 +93,10 @@ class TokenWatch:
                 waiting.cancel()
                 sleeping.cancel()
             wake.clear()
-            await self.check()
+            try:
+                await self.check()
+            except Exception:  # a bug must not stop the watching; the next check tries again
+                logger.exception("Checking open connections' tokens failed")
 
     async def check(self) -> None:
         """Ask the database which held tokens are still active; call back the holders of the others."""

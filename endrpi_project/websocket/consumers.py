@@ -301,6 +301,8 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
         await super().websocket_connect(message)
         if not self.closing:
             self.answering = asyncio.get_running_loop().create_task(self.answer_requests(), name="endrpi-requests")
+        elif self.inbox is not None:
+            self.inbox.end()  # refused: what the client sends before it sees the close is not kept
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         self.closing = True
