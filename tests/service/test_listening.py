@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import subprocess
 import sys
@@ -159,18 +158,3 @@ def test_bad_tls_files_stop_start_up_before_listening(tmp_path, tls_files):
     assert "ENDRPI_TLS_KEY" in result.stderr
     assert "cannot be read" in result.stderr
     assert "Listening" not in result.stderr + result.stdout
-
-
-def test_daphne_still_offers_what_endrpi_serve_uses():
-    """endrpi_serve wraps daphne's CommandLineInterface.server_class with a ready_callable, reads the
-    server it built from ``cli.server`` and the bound addresses from ``Server.listening_addresses``."""
-    from daphne.cli import CommandLineInterface
-    from daphne.server import Server
-
-    assert "ready_callable" in inspect.signature(Server).parameters
-    assert CommandLineInterface.server_class is Server
-    run = inspect.getsource(CommandLineInterface.run)
-    assert "self.server = self.server_class(" in run
-    assert "self.server.run()" in run
-    assert "self.listening_addresses.append((host.host, host.port))" in inspect.getsource(Server.listen_success)
-    assert "self.ready_callable()" in inspect.getsource(Server.run)
