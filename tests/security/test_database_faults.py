@@ -433,3 +433,25 @@ def test_live_a_read_only_data_directory_still_reads_tokens_and_labels_and_names
         f"The database was opened read-only at start-up ({data / 'endrpi.sqlite3'} is read-only), so this change "
         "cannot be saved: make it writable (a read-only SD card: remount it read-write) and restart the server"
     )
+
+
+def test_a_change_refused_by_a_database_opened_read_only_at_start_up_names_that_reason(settings):
+    """REST's 503 and the WebSocket's error envelope both come from error_message: the same words."""
+    from django.db import OperationalError
+
+    from endrpi_project.api.errors import error_message
+
+    admin = User.objects.create_superuser("admin", "admin@example.com", "pw")
+    settings.DATABASE_READ_ONLY = "/data/endrpi.sqlite3 is read-only"
+    expected = (
+        "The database was opened read-only at start-up (/data/endrpi.sqlite3 is read-only), so this change cannot "
+        "be saved: make it writable (a read-only SD card: remount it read-write) and restart the server"
+    )
+    client = Client(raise_request_exception=False)
+    client.force_login(admin)
+    with read_only_connection():
+        answer = client.post(
+            "/admin/access/accesstoken/add/", {"name": "dashboard", "scope": "read"}, HTTP_ACCEPT="application/json"
+        )
+    assert (answer.status_code, answer.json()) == (503, {"message": expected})
+    assert error_message(OperationalError("attempt to write a readonly database")) == (503, expected)
