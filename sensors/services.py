@@ -24,14 +24,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
 
+from endrpi_project.api.errors import NotFound
 from sensors import hardware, parsers
 from sensors.hardware import Channel
 from sensors.parsers import Kind
+from system.readings import Measurement
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +61,25 @@ class Sensor:
     @property
     def title(self) -> str:
         return self.label or self.name
+
+    @property
+    def measurement(self) -> Measurement | None:
+        return None if self.value is None else Measurement(quantity=self.value, unit_of_measurement=self.unit)
+
+    @property
+    def read_at(self) -> datetime:
+        return datetime.fromtimestamp(self.time_ms / 1000, tz=UTC)
+
+
+@dataclass(frozen=True)
+class Sensors:
+    """Every sensor found now (the ``SENSORS`` reading)."""
+
+    sensors: tuple[Sensor, ...]
+
+    @property
+    def by_id(self) -> dict[str, Sensor]:
+        return {sensor.sensor_id: sensor for sensor in self.sensors}
 
 
 @dataclass(frozen=True)
@@ -261,27 +283,25 @@ def _interval() -> float:
     return interval
 
 
-def sensors_read() -> list[Sensor]:
+def sensors_read() -> Sensors:
     """Every sensor's latest reading (refreshed first if older than the interval); blocks this thread."""
-    return sensor_monitor().read(max_age=_interval())
+    return Sensors(tuple(sensor_monitor().read(max_age=_interval())))
 
 
-async def sensors_aread() -> list[Sensor]:
+async def sensors_aread() -> Sensors:
     """:func:`sensors_read` for the event loop: the latest at once, or a refresh in a worker thread."""
     monitor = sensor_monitor()
     if monitor.fresh(_interval()):
-        return monitor.sensors()
-    return await asyncio.to_thread(monitor.read, max_age=_interval())
+        return Sensors(tuple(monitor.sensors()))
+    return Sensors(tuple(await asyncio.to_thread(monitor.read, max_age=_interval())))
 
 
 def sensor_read(*, sensor_id: str) -> Sensor:
     """One sensor's latest reading; :class:`~endrpi_project.api.errors.NotFound` if there is none."""
-    from endrpi_project.api.errors import NotFound
-
-    for sensor in sensors_read():
-        if sensor.sensor_id == sensor_id:
-            return sensor
-    raise NotFound(f"No sensor `{sensor_id}`: GET /system/sensors lists the sensors this Pi has now")
+    sensor = sensors_read().by_id.get(sensor_id)
+    if sensor is None:
+        raise NotFound(f"No sensor `{sensor_id}`: GET /system/sensors lists the sensors this Pi has now")
+    return sensor
 
 
 # --- while the server runs ---------------------------------------------------------------------

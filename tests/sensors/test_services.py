@@ -23,7 +23,7 @@ def test_every_kind_of_sensor_is_read_in_our_units(sysfs):
     sysfs.w1_probe("28-00000a1b2c3d", -5125, legacy=True)
     sysfs.bme280(celsius=23.58, humidity=45.2, kpa=100.8296)
     sysfs.pi5_fan(rpm=2950)
-    sensors = by_id(services.sensors_read())
+    sensors = services.sensors_read().by_id
     assert {key: (s.value, s.unit, s.error) for key, s in sensors.items()} == {
         "w1-28-0316a2797f7f": (21.562, "CELSIUS", None),
         "w1-28-00000a1b2c3d": (-5.125, "CELSIUS", None),
@@ -43,7 +43,7 @@ def test_a_failing_sensor_is_an_error_for_that_sensor_only(sysfs):
     sysfs.w1_crc_failure("28-000000000002")  # w1_slave says crc=.. NO
     sysfs.w1_power_on("28-000000000003")  # 85000 with a good CRC
     sysfs.fail(f"{iio}/in_humidityrelative_input", errno.EREMOTEIO)
-    sensors = by_id(services.sensors_read())
+    sensors = services.sensors_read().by_id
     assert sensors["w1-28-0316a2797f7f"].value is None
     assert "gave no reading" in sensors["w1-28-0316a2797f7f"].error
     assert "CRC check" in sensors["w1-28-000000000002"].error
@@ -114,7 +114,7 @@ def test_a_refresh_is_shared_by_callers_within_the_interval(sysfs, monkeypatch):
 
 def test_a_sensor_found_gets_an_admin_row_and_its_label_is_used(sysfs):
     sysfs.w1_probe("28-0316a2797f7f")
-    (sensor,) = services.sensors_read()
+    (sensor,) = services.sensors_read().sensors
     assert sensor.label is None
     row = SensorSetting.objects.get(sensor_id="w1-28-0316a2797f7f")
     assert (row.name, row.kind) == ("28-0316a2797f7f", "temperature")
@@ -134,7 +134,7 @@ def test_a_database_that_cannot_be_read_costs_the_labels_not_the_readings(sysfs,
         raise OperationalError("database is locked")
 
     monkeypatch.setattr(services, "_labels_load", locked)
-    (sensor,) = services.sensors_read()
+    (sensor,) = services.sensors_read().sensors
     assert sensor.value == 21.562
     assert sensor.label is None
 

@@ -1,0 +1,28 @@
+"""REST views for the Pi's own sensors: each calls one service and renders it with one serializer."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from endrpi_project.api.representation import representer
+from endrpi_project.api.serializers import error_responses
+from sensors import serializers, services
+
+
+class SensorView(APIView):
+    """One of the Pi's own sensors, by the id `GET /system/sensors` lists it under; 404 if there is none now."""
+
+    @extend_schema(responses={200: serializers.SensorSerializer, **error_responses(404)}, tags=["system"])
+    def get(self, request: Request, sensor_id: str) -> Response:
+        return Response(representer(serializers.SensorSerializer)(services.sensor_read(sensor_id=sensor_id)))
+
+
+class SensorsView(APIView):
+    """The Pi's own sensors, found without configuration: 1-wire probes, IIO sensors and hwmon chips."""
+
+    @extend_schema(responses={200: serializers.SensorsSerializer}, tags=["system"])
+    def get(self, request: Request) -> Response:
+        return Response(representer(serializers.SensorsSerializer)(services.sensors_read()))
