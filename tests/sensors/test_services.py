@@ -45,9 +45,9 @@ def test_a_failing_sensor_is_an_error_for_that_sensor_only(sysfs):
     sysfs.fail(f"{iio}/in_humidityrelative_input", errno.EREMOTEIO)
     sensors = services.sensors_read().by_id
     assert sensors["w1-28-0316a2797f7f"].value is None
-    assert "gave no reading" in sensors["w1-28-0316a2797f7f"].error
-    assert "CRC check" in sensors["w1-28-000000000002"].error
-    assert "power-on value" in sensors["w1-28-000000000003"].error
+    assert "gave no reading" in str(sensors["w1-28-0316a2797f7f"].error)
+    assert "CRC check" in str(sensors["w1-28-000000000002"].error)
+    assert "power-on value" in str(sensors["w1-28-000000000003"].error)
     assert sensors["iio-bme280-1-0076-humidityrelative"].error == (
         "Failed to read sensor bme280 humidity: Remote I/O error"
     )
