@@ -15,7 +15,11 @@ from sensors import serializers, services
 class SensorView(APIView):
     """One of the Pi's own sensors, by the id `GET /system/sensors` lists it under; 404 if there is none now."""
 
-    @extend_schema(responses={200: serializers.SensorSerializer, **error_responses(404)}, tags=["system"])
+    @extend_schema(
+        operation_id="system_sensor_retrieve",
+        responses={200: serializers.SensorSerializer, **error_responses(404)},
+        tags=["system"],
+    )
     def get(self, request: Request, sensor_id: str) -> Response:
         return Response(representer(serializers.SensorSerializer)(services.sensor_read(sensor_id=sensor_id)))
 
@@ -23,6 +27,6 @@ class SensorView(APIView):
 class SensorsView(APIView):
     """The Pi's own sensors, found without configuration: 1-wire probes, IIO sensors and hwmon chips."""
 
-    @extend_schema(responses={200: serializers.SensorsSerializer}, tags=["system"])
+    @extend_schema(operation_id="system_sensors_list", responses={200: serializers.SensorsSerializer}, tags=["system"])
     def get(self, request: Request) -> Response:
         return Response(representer(serializers.SensorsSerializer)(services.sensors_read()))
