@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from endrpi_project.api.representation import representer
-from endrpi_project.api.serializers import error_responses
+from endrpi_project.api.serializers import MessageSerializer, error_responses
 from sensors import serializers, services
+
+_NO_SUCH_SENSOR = OpenApiResponse(MessageSerializer, description="No sensor has that id now.")
 
 
 class SensorView(APIView):
@@ -17,7 +19,7 @@ class SensorView(APIView):
 
     @extend_schema(
         operation_id="system_sensor_retrieve",
-        responses={200: serializers.SensorSerializer, **error_responses(404)},
+        responses={200: serializers.SensorSerializer, **error_responses(500), 404: _NO_SUCH_SENSOR},
         tags=["system"],
     )
     def get(self, request: Request, sensor_id: str) -> Response:
@@ -27,6 +29,10 @@ class SensorView(APIView):
 class SensorsView(APIView):
     """The Pi's own sensors, found without configuration: 1-wire probes, IIO sensors and hwmon chips."""
 
-    @extend_schema(operation_id="system_sensors_list", responses={200: serializers.SensorsSerializer}, tags=["system"])
+    @extend_schema(
+        operation_id="system_sensors_list",
+        responses={200: serializers.SensorsSerializer, **error_responses(500)},
+        tags=["system"],
+    )
     def get(self, request: Request) -> Response:
         return Response(representer(serializers.SensorsSerializer)(services.sensors_read()))

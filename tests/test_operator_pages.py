@@ -20,6 +20,8 @@ REST_ROUTES = {
     "/system/uptime": {"get"},
     "/system/frequency": {"get"},
     "/system/memory": {"get"},
+    "/system/sensors": {"get"},
+    "/system/sensors/{sensor_id}": {"get"},
     "/pins": {"get"},
     "/pins/{pin_id}": {"get", "put"},
     "/system/history": {"get"},
