@@ -217,7 +217,13 @@ def _hwmon_channels() -> list[Channel]:
 
 def sensors_scan() -> list[Channel]:
     """Every sensor channel the kernel offers now, by id. Lists a few directories and reads the chips'
-    ``name`` files: cheap enough to repeat every few seconds (no subprocess, no sensor is read)."""
+    ``name`` files: cheap enough to repeat every few seconds (no subprocess, no sensor is read).
+
+    Raises ``FileNotFoundError`` where there is no ``/sys`` at all (not Linux): no sensor can be found
+    there, which is not the same as a Pi with none wired.
+    """
+    if not os.path.isdir(_root() / "sys"):
+        raise FileNotFoundError(2, "there is no /sys here (sensors are read from Linux's sysfs)")
     channels: dict[str, Channel] = {}
     for channel in (*_w1_channels(), *_iio_channels(), *_hwmon_channels()):
         channels.setdefault(channel.sensor_id, channel)

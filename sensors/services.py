@@ -8,8 +8,9 @@ other sensor its value; a read that does not come back within ``READ_TIMEOUT`` i
 is not asked again until it does (a hung bus never piles up threads).
 
 While the server runs, :func:`sensors_start` refreshes every ``ENDRPI_SENSORS_INTERVAL`` seconds in a
-task on the event loop (the refresh itself in a worker thread) and publishes ``SENSORS_CHANGED`` on
-:data:`SENSORS_GROUP` when sensors appear or vanish. Callers (REST, WebSocket, metrics, history, MQTT)
+task on the event loop (the refresh itself in a worker thread) and logs sensors that appear or vanish
+(the ``SENSORS`` topic carries them to dashboards, MQTT's state to Home Assistant). Callers (REST,
+WebSocket, metrics, history, MQTT)
 get the latest readings at once; a reading older than the interval (no monitor running: tests, a
 management command) is refreshed first, in the caller's thread, one refresh shared by every caller.
 """
@@ -22,7 +23,6 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError
 
-from endrpi_project.api.errors import NotFound
+from endrpi_project.api.errors import NotFound, ReadingFailed
 from sensors import hardware, parsers
 from sensors.hardware import Channel
 from sensors.parsers import Kind
@@ -38,8 +38,6 @@ from system.readings import Measurement
 
 logger = logging.getLogger(__name__)
 
-SENSORS_GROUP = "endrpi.sensors"
-SENSORS_CHANGED = "SENSORS_CHANGED"
 READ_TIMEOUT = 5.0  # seconds a refresh waits for a sensor (a 1-wire conversion takes 0.75 s)
 WORKERS = 4
 
@@ -92,9 +90,6 @@ class SensorsChange:
 
     def __bool__(self) -> bool:
         return bool(self.appeared or self.vanished)
-
-    def wire(self) -> dict[str, Any]:
-        return {"appeared": list(self.appeared), "vanished": list(self.vanished)}
 
 
 def _now_ms() -> int:
@@ -151,7 +146,10 @@ class SensorMonitor:
         return self._refreshed is not None and time.monotonic() - self._refreshed < max_age
 
     def _refresh_locked(self) -> SensorsChange:
-        channels = hardware.sensors_scan()
+        try:
+            channels = hardware.sensors_scan()
+        except OSError as error:
+            raise ReadingFailed(f"Failed to query sensors: {error.strerror or error}") from error
         labels = sensor_labels(channels)
         futures = {}
         for channel in channels:
@@ -166,10 +164,10 @@ class SensorMonitor:
         for channel in channels:
             future = futures[channel.sensor_id]
             if future.done():
-                value, error = future.result()
+                value, failure = future.result()
                 del self._in_flight[channel.sensor_id]
             else:
-                value, error = None, f"Failed to read sensor {channel.name}: no answer within {READ_TIMEOUT:g} s"
+                value, failure = None, f"Failed to read sensor {channel.name}: no answer within {READ_TIMEOUT:g} s"
             sensors[channel.sensor_id] = Sensor(
                 sensor_id=channel.sensor_id,
                 name=channel.name,
@@ -178,7 +176,7 @@ class SensorMonitor:
                 kind=channel.kind,
                 unit=parsers.UNITS[channel.kind],
                 value=value,
-                error=error,
+                error=failure,
                 time_ms=now,
             )
         for gone in set(self._in_flight) - set(sensors):
@@ -307,31 +305,14 @@ def sensor_read(*, sensor_id: str) -> Sensor:
 # --- while the server runs ---------------------------------------------------------------------
 
 _task: asyncio.Task[None] | None = None
-_listeners: list[Callable[[SensorsChange], None]] = []
-
-
-def sensors_listen(listener: Callable[[SensorsChange], None]) -> None:
-    """Call ``listener`` (on the event loop) after each refresh that found sensors appear or vanish."""
-    if listener not in _listeners:
-        _listeners.append(listener)
-
-
-def sensors_changed(change: SensorsChange) -> None:
-    """Tell listeners and push subscribers that sensors appeared or vanished."""
-    from endrpi_project.push.hub import publish
-
-    for listener in list(_listeners):
-        try:
-            listener(change)
-        except Exception:
-            logger.exception("A listener of sensor changes failed")
-    publish(SENSORS_GROUP, action=SENSORS_CHANGED, data=change.wire())
 
 
 async def _watch(monitor: SensorMonitor, interval: float) -> None:
     while True:
         try:
             change = await asyncio.to_thread(monitor.refresh)
+        except ReadingFailed as error:  # no /sys here: said once at start-up by the readings' warning
+            logger.debug("%s", error.message)
         except Exception:
             logger.exception("Finding the sensors failed; trying again in %g s", interval)
         else:
@@ -340,7 +321,6 @@ async def _watch(monitor: SensorMonitor, interval: float) -> None:
                     logger.info("Sensors found: %s", ", ".join(change.appeared))
                 if change.vanished:
                     logger.info("Sensors gone: %s", ", ".join(change.vanished))
-                sensors_changed(change)
         await asyncio.sleep(interval)
 
 

@@ -6,6 +6,5 @@ from sensors import views
 
 # Answers with and without a trailing slash, as every route of the API does.
 urlpatterns = [
-    re_path(r"^system/sensors/?$", views.SensorsView.as_view(), name="system-sensors"),
     re_path(r"^system/sensors/(?P<sensor_id>[^/]+)/?$", views.SensorView.as_view(), name="system-sensor"),
 ]

@@ -1,4 +1,4 @@
-"""REST views for the Pi's own sensors: each calls one service and renders it with one serializer."""
+"""REST view of one of the Pi's own sensors (``GET /system/sensors`` is made from the declaration)."""
 
 from __future__ import annotations
 
@@ -24,15 +24,3 @@ class SensorView(APIView):
     )
     def get(self, request: Request, sensor_id: str) -> Response:
         return Response(representer(serializers.SensorSerializer)(services.sensor_read(sensor_id=sensor_id)))
-
-
-class SensorsView(APIView):
-    """The Pi's own sensors, found without configuration: 1-wire probes, IIO sensors and hwmon chips."""
-
-    @extend_schema(
-        operation_id="system_sensors_list",
-        responses={200: serializers.SensorsSerializer, **error_responses(500)},
-        tags=["system"],
-    )
-    def get(self, request: Request) -> Response:
-        return Response(representer(serializers.SensorsSerializer)(services.sensors_read()))

@@ -147,13 +147,14 @@ async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
             logger.debug("MQTT: %s ended with %r", task.get_name(), task.exception())
 
 
-def _found_ids(state: Mapping[str, Any] | None) -> set[str]:
-    """The object ids of the Home Assistant entities found at run time in a published state."""
-    ids: set[str] = set()
+def _found_ids(state: Mapping[str, Any] | None) -> set[tuple[str, str]]:
+    """The object ids and names of the Home Assistant entities found at run time in a published state
+    (a name changes when a sensor is relabelled in the admin: announced again too)."""
+    ids: set[tuple[str, str]] = set()
     for reading in reading_table().readings:
         section = (state or {}).get(reading.key)
         if reading.home_assistant_found is not None and section is not None:
-            ids.update(entity.object_id for entity in reading.home_assistant_found(section))
+            ids.update((entity.object_id, entity.name) for entity in reading.home_assistant_found(section))
     return ids
 
 
@@ -487,6 +488,8 @@ class Bridge:
             messages += self._pin_config_messages(name, force=True)
             if name in self._pin_configs:
                 desired.add(self._pin_configs[name][0])
+        for topic in sorted((self._desired_configs or set()) - desired):
+            await client.publish(topic, b"", QOS, True)  # gone (a sensor unplugged): Home Assistant removes it
         self._desired_configs = desired
         messages += self._stale_config_messages()
         await _publish_pipelined(client, messages)

@@ -164,7 +164,17 @@ def state_flag(section: str, flag: str) -> str:
 # "megahertz" (Hz as MHz), "kilobytes" (kB as kB/MB/GB), "bytes" (B as kB/MB/GB), "bytesPerSecond",
 # "percent" (0-100), "text".
 Format = Literal[
-    "decimal0", "decimal1", "decimal2", "megahertz", "kilobytes", "bytes", "bytesPerSecond", "percent", "text"
+    "decimal0",
+    "decimal1",
+    "decimal2",
+    "megahertz",
+    "kilobytes",
+    "bytes",
+    "bytesPerSecond",
+    "percent",
+    "text",
+    "measurement",  # a Measurement ({quantity, unitOfMeasurement}) with its unit's symbol: "21.6 °C"
+    "error",  # an error message, shown only when there is one
 ]
 
 
@@ -215,6 +225,9 @@ class CardRows:
 
     path: str
     values: tuple[CardValue, ...]
+    # Each row's title: the first of these paths into its entry that has a value (a label, then a
+    # name); the entry's key without any.
+    title: tuple[str, ...] = ()
 
 
 # --- The reading -----------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ def test_a_sample_holds_every_reading_and_is_published(sampler):
             "temperature": {"systemOnChip": 48.312},
             "frequency": {"arm": 1500398464, "core": 500000992},
             "memory": {"available": 3411872},
+            "sensors": {},  # none wired to this Pi
             "throttle": {
                 "underVoltageDetected": True,
                 "armFrequencyCapped": False,

@@ -36,6 +36,8 @@ SENSOR_UNITS: dict[str, set[str | None]] = {
     "frequency": {"Hz", "kHz", "MHz", "GHz"},
     "data_size": {"bit", "kbit", "Mbit", "Gbit", "B", "kB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB"},
     "timestamp": {None},
+    "humidity": {"%"},
+    "pressure": {"Pa", "hPa", "kPa", "bar", "cbar", "mbar", "mmHg", "inHg", "psi"},
 }
 STATE_CLASSES = {"measurement", "total", "total_increasing"}
 BINARY_SENSOR_CLASSES = {"problem", "power", "connectivity", "running", None}
@@ -135,7 +137,9 @@ def config_problems(topic: str, config: dict[str, Any]) -> list[str]:
         problems.append("device configuration_url not an http(s) URL")
     if component == "sensor":
         device_class = config.get("device_class")
-        if device_class not in SENSOR_UNITS:
+        if device_class is None:
+            pass  # a plain measurement (a fan's rpm): any unit, nothing converted
+        elif device_class not in SENSOR_UNITS:
             problems.append(f"sensor device_class {device_class}")
         elif config.get("unit_of_measurement") not in SENSOR_UNITS[device_class]:
             problems.append(f"unit {config.get('unit_of_measurement')} for {device_class}")

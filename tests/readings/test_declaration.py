@@ -237,8 +237,8 @@ def test_home_assistant_entities_found_at_run_time_are_announced_from_the_publis
         entities = {entity.object_id: entity for entity in discovery.reading_entities(device, NodeTopics("pi1"), state)}
         assert entities["link_eth0_received"].config["unit_of_measurement"] == "B/s"
         assert "link_eth0_received" not in {e.object_id for e in discovery.reading_entities(device, NodeTopics("pi1"))}
-        assert _found_ids(state) == {"link_eth0_received"}
-        assert _found_ids({"links": {"received": {"eth0": 1.0, "wlan0": 2.0}}}) == {
+        assert {object_id for object_id, _ in _found_ids(state)} == {"link_eth0_received"}
+        assert {object_id for object_id, _ in _found_ids({"links": {"received": {"eth0": 1.0, "wlan0": 2.0}}})} == {
             "link_eth0_received",
             "link_wlan0_received",
         }

@@ -98,5 +98,12 @@ def test_a_read_error_is_the_drivers_oserror(sysfs):
 
 
 def test_no_bus_at_all_is_no_sensor_and_no_error(settings, tmp_path):
+    (tmp_path / "empty" / "sys").mkdir(parents=True)
     settings.ENDRPI_HOST_ROOT = tmp_path / "empty"
     assert hardware.sensors_scan() == []
+
+
+def test_no_sysfs_at_all_is_not_the_same_as_no_sensor(settings, tmp_path):
+    settings.ENDRPI_HOST_ROOT = tmp_path / "not-linux"
+    with pytest.raises(FileNotFoundError, match="no /sys here"):
+        hardware.sensors_scan()

@@ -101,9 +101,11 @@ def test_system_reports_a_failed_section_as_none_with_its_message(host_root, set
     assert system.errors["temperature"].startswith("Failed to query system on chip temperature")
 
 
-def test_system_fails_only_when_every_reading_fails(monkeypatch, settings):
+def test_system_fails_only_when_every_reading_fails(monkeypatch, settings, tmp_path):
     def fail(*args: object) -> None:
         raise OSError(5, "Input/output error")
+
+    settings.ENDRPI_HOST_ROOT = tmp_path / "no-sysfs"  # nor the Pi's own sensors
 
     monkeypatch.setattr(host, "read_host_file", fail)
     monkeypatch.setattr(host, "read_uname", fail)

@@ -174,7 +174,19 @@
     bytesPerSecond: (value) => `${bytes(value)}/s`,
     percent: (value) => `${number(value, 0)}%`,
     text: (value) => String(value),
+    measurement: (value) => measurementText(value),
+    error: (value) => String(value),
   };
+
+  // A Measurement ({quantity, unitOfMeasurement}) with its unit's symbol: "21.6 °C", "1008.3 hPa".
+  const SYMBOLS = { CELSIUS: "°C", PERCENT: "%", HECTOPASCAL: "hPa", REVOLUTIONS_PER_MINUTE: "rpm" };
+
+  function measurementText(value) {
+    if (!value || typeof value.quantity !== "number") return "—";
+    const unit = value.unitOfMeasurement;
+    const digits = unit === "REVOLUTIONS_PER_MINUTE" ? 0 : 1;
+    return `${number(value.quantity, digits)} ${SYMBOLS[unit] || unit || ""}`.trim();
+  }
 
   // "systemOnChip.quantity" into a reading's wire form; undefined where a step is missing.
   function pick(data, path) {
@@ -220,11 +232,18 @@
             ...Object.entries(entries).map(([name, entry]) => {
               const item = document.createElement("li");
               const title = document.createElement("b");
-              title.textContent = name;
+              const titled = (card.rows.title || []).map((path) => pick(entry, path)).find((text) => text);
+              title.textContent = titled || name;
               item.append(title);
               for (const spec of card.rows.values) {
                 const part = document.createElement("span");
                 part.dataset.path = spec.path;
+                if (spec.format === "error") {
+                  // Only a row whose reading failed says why.
+                  const message = pick(entry, spec.path);
+                  if (!message) continue;
+                  part.className = "card-row-error";
+                }
                 part.textContent = `${spec.label ? `${spec.label} ` : ""}${cardText(spec, entry)}${spec.unit ? ` ${spec.unit}` : ""}`;
                 item.append(" ", part);
               }
