@@ -16,7 +16,9 @@ from tests.helpers import websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TOPICS = "PLATFORM, TEMPERATURE, THROTTLE, UPTIME, FREQUENCY, MEMORY, SENSORS, PINS, PIN_SETTINGS, HISTORY, EVENTS, FLEET"
+TOPICS = (
+    "PLATFORM, TEMPERATURE, THROTTLE, UPTIME, FREQUENCY, MEMORY, SENSORS, PINS, PIN_SETTINGS, HISTORY, EVENTS, FLEET"
+)
 
 
 @pytest.mark.parametrize(
