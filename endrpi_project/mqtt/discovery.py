@@ -129,6 +129,9 @@ def pin_entity(
         **_common(device, topics, object_id, label or name),
         "state_topic": topics.pin(name),
         "value_template": PIN_STATE_TEMPLATE,
+        # The pin's state message as attributes: io, pull, label, and on a Pi its function ("GPIO",
+        # "I2C1 SDA") and usedBy, as REST and the WebSocket carry them.
+        "json_attributes_topic": topics.pin(name),
     }
     if controllable and io == "OUTPUT":
         config = {

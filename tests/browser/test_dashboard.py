@@ -255,6 +255,29 @@ def test_a_pin_the_kernel_reports_in_use_says_by_what(server, watched):
     watched.assert_clean()
 
 
+def test_a_pin_its_function_select_gives_to_a_bus_is_shown_so_and_offers_no_control(server, watched):
+    """The server's pins carry ``function`` on a Pi (``I2C1 SDA`` for GPIO2 with i2c_arm on) and refuse
+    such a pin; the simulated pins have none, so a proxy adds it, as a Pi with I2C on reports it."""
+    page = watched.page
+
+    def i2c_on(data: dict[str, Any]) -> None:
+        for name, function in (("GPIO2", "I2C1 SDA"), ("GPIO17", "GPIO")):
+            if isinstance(data.get(name), dict):
+                data[name] = {**data[name], "io": "OUTPUT", "state": 1.0, "function": function}
+
+    rewrite_from_server(page, i2c_on)
+    live(page, server)
+    expect(pin(page, "GPIO2").locator(".badge.used")).to_have_text("I2C1 SDA")
+    expect(pin(page, "GPIO2")).to_have_class(re.compile(r"\bon-bus\b"))
+    expect(pin(page, "GPIO2").locator(".pin-toggle")).to_be_hidden()
+    expect(pin(page, "GPIO17").locator(".pin-toggle")).to_be_visible()
+    pin(page, "GPIO2").locator(".pin-select").click()
+    expect(page.locator("#editor-apply")).to_be_disabled()
+    expect(page.locator("#editor-apply")).to_have_text("In use: I2C1 SDA")
+    expect(page.locator("#editor-facts")).to_contain_text("Function: I2C1 SDA. Endrpi leaves it to its bus")
+    watched.assert_clean()
+
+
 def test_flags_that_cover_only_the_last_2_seconds_are_labelled_so(server, watched):
     """Where only the mailbox property tag answers (``historyWindow: LAST_2_SECONDS``), the right-hand
     column is not "since boot"; the fake firmware answers as vcgencmd does, so a proxy says otherwise."""

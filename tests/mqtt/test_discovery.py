@@ -109,6 +109,7 @@ def test_a_controllable_output_is_a_switch_named_by_its_label():
     assert entity.config["name"] == "Garage relay"
     assert entity.config["command_topic"] == "endrpi/pi1/pins/GPIO17/set"
     assert entity.config["state_topic"] == "endrpi/pi1/pins/GPIO17"
+    assert entity.config["json_attributes_topic"] == "endrpi/pi1/pins/GPIO17", "function, usedBy as attributes"
     assert config_problems(entity.topic("homeassistant", "pi1"), entity.config) == []
     assert render(entity.config["value_template"], {"io": "OUTPUT", "state": 1.0}) == "ON"
     assert render(entity.config["value_template"], {"io": "OUTPUT", "state": 0.0}) == "OFF"

@@ -263,6 +263,9 @@
   }
 
   const isPwm = (state) => typeof state === "number" && state > 0 && state < 1;
+  // A pin whose function select gives it to a bus (I2C, SPI, a UART): the server refuses to claim it
+  // (unless an admin allowed it), so the dashboard offers no control for it.
+  const onBus = (configuration) => Boolean(configuration && configuration.function && configuration.function !== "GPIO");
 
   function levelText(configuration) {
     const state = configuration.state;
@@ -358,9 +361,11 @@
     levelBadge.className = `badge level ${level.kind}`;
     $(".badge.pull", element).textContent = output || !configuration.pull ? "" : `PULL ${configuration.pull}`;
     const used = $(".badge.used", element);
-    used.textContent = configuration.usedBy || "";
+    const bus = onBus(configuration);
+    used.textContent = bus ? configuration.function : configuration.usedBy || "";
     used.title = configuration.usedBy ? `In use by the kernel: ${configuration.usedBy}` : "";
-    element.classList.toggle("in-use", Boolean(configuration.usedBy));
+    element.classList.toggle("in-use", Boolean(configuration.usedBy) || bus);
+    element.classList.toggle("on-bus", bus);
     $(".pin-label", element).textContent = configuration.label || "";
     $(".pin-label", element).title = configuration.label || "";
     syncPinControls(element, configuration);
@@ -379,8 +384,8 @@
   function syncPinControls(element, configuration) {
     const output = configuration.io === "OUTPUT";
     const pwm = output && isPwm(configuration.state);
-    const locked = element.classList.contains("locked");
-    $(".pin-toggle", element).hidden = !output || pwm || locked; // a locked pin offers no toggle
+    const locked = element.classList.contains("locked") || onBus(configuration);
+    $(".pin-toggle", element).hidden = !output || pwm || locked; // a locked pin (or a bus's) offers no toggle
     const duty = $(".pin-duty", element);
     duty.hidden = !pwm;
     duty.disabled = locked;
@@ -1069,10 +1074,11 @@
   // A locked pin's editor shows why nothing can be applied, and offers no Apply.
   function syncEditorLock() {
     if (selectedPin === null) return;
-    const locked = pinElement(selectedPin).classList.contains("locked");
+    const bus = onBus(pins.get(selectedPin));
+    const locked = pinElement(selectedPin).classList.contains("locked") || bus;
     const apply = $("#editor-apply");
     apply.disabled = locked;
-    apply.textContent = locked ? "Locked in Settings" : "Apply";
+    apply.textContent = bus ? `In use: ${pins.get(selectedPin).function}` : locked ? "Locked in Settings" : "Apply";
     for (const input of $$("#editor-form input")) input.disabled = locked;
     renderEditorFacts();
   }
@@ -1082,7 +1088,11 @@
     const configuration = pins.get(selectedPin) || {};
     const facts = [];
     if (element.classList.contains("locked")) facts.push(["fact-locked", "Locked in Settings: changes are refused."]);
-    if (element.dataset.function) facts.push(["fact-function", `Alternate function: ${element.dataset.function}`]);
+    if (onBus(configuration)) {
+      facts.push(["fact-function", `Function: ${configuration.function}. Endrpi leaves it to its bus (an admin can allow taking it over in Settings).`]);
+    } else if (element.dataset.function) {
+      facts.push(["fact-function", `Alternate function: ${element.dataset.function}`]);
+    }
     if (configuration.usedBy) facts.push(["fact-used", `In use by the kernel: ${configuration.usedBy}`]);
     $("#editor-facts").replaceChildren(
       ...facts.map(([kind, text]) => {
