@@ -1,37 +1,36 @@
 """The user's own command gets every protection the launcher gets: a real daphne under each command.
 
 Each test runs twice, against ``daphne endrpi_project.asgi:application`` (as ``python -m daphne``)
-and against ``manage.py endrpi_serve`` (what ``scripts/serve`` and the service run). Nothing asserts a
+and against ``manage.py endrpi_serve`` (what ``scripts/serve`` and the service run). The clients are
+the benchmark's (``bench/commands.py``), so what is measured there is asserted here. Nothing asserts a
 rate or a delay: timeouts are only there so a broken server fails the test instead of hanging it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import resource
-import selectors
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-from websockets.asyncio.client import connect
 
-from bench.load import fake_host
-from endrpi_project.testing.live import ROOT, LiveServer, free_port, live_server
+from bench.commands import (
+    COMMANDS,
+    enough_files_here,
+    first_lines,
+    half_open,
+    http_pipeline,
+    rest_status,
+    serve,
+    websocket_pipeline,
+    websocket_success,
+)
+from endrpi_project.testing.live import ROOT, free_port
 
 pytestmark = pytest.mark.slow
-
-COMMANDS = ["daphne", "endrpi_serve"]
-# A request head that never ends (no blank line): the connection stays half-open until the deadline.
-HALF_OPEN = b"GET /system/uptime HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Waiting: "
 
 
 @pytest.fixture(params=COMMANDS)
@@ -39,94 +38,24 @@ def command(request) -> str:
     return str(request.param)
 
 
-def serve(tmp_path: Path, command: str, **env: str) -> Any:
-    environment = {**fake_host(tmp_path), "ENDRPI_AUTH": "off", **env}
-
-    def open_files_1024() -> None:  # the soft limit a login shell gives (the hard one stays)
-        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
-
-    return live_server(tmp_path / "data", environment, serve=command == "endrpi_serve", preexec_fn=open_files_1024)
-
-
 @pytest.fixture
-def enough_files_here() -> Iterator[None]:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = 4096 if hard == resource.RLIM_INFINITY else min(hard, 4096)
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+def enough_files() -> Iterator[None]:
+    limits = resource.getrlimit(resource.RLIMIT_NOFILE)
+    enough_files_here()
     yield
-    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    resource.setrlimit(resource.RLIMIT_NOFILE, limits)
 
 
-def half_open(port: int, count: int, source: str) -> tuple[list[socket.socket], int]:
-    """``count`` connections from ``source``, each sending a head that never ends; and how many failed.
-
-    A connection the server refused may be closed before its head is sent (a reset): it counts as
-    refused. An unguarded server out of open files stops accepting: those connections fail too.
-    """
-    sockets, failed = [], 0
-    for _ in range(count):
-        sock = socket.socket()
-        sock.bind((source, 0))
-        sock.settimeout(10)
-        try:
-            sock.connect(("127.0.0.1", port))
-            sock.sendall(HALF_OPEN)
-        except OSError:
-            sock.close()
-            failed += 1
-            continue
-        sockets.append(sock)
-    return sockets, failed
-
-
-def first_lines(sockets: list[socket.socket], wanted: int, timeout: float = 60) -> list[bytes]:
-    """The first line of each answer, waiting (at most ``timeout``) until ``wanted`` sockets are answered."""
-    answers: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    with selectors.DefaultSelector() as selector:
-        for each in sockets:
-            selector.register(each, selectors.EVENT_READ)
-        while len(answers) < wanted and time.monotonic() < deadline:
-            for key, _ in selector.select(0.5):
-                sock: Any = key.fileobj
-                try:
-                    answers.append(sock.recv(4096).split(b"\r\n", 1)[0] or b"closed")
-                except OSError:
-                    answers.append(b"reset")
-                selector.unregister(sock)
-    return answers
-
-
-def rest_status(server: LiveServer) -> int | str:
-    request = urllib.request.Request(f"{server.http_url}/system/uptime", headers={"Accept": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except Exception as error:
-        return f"{type(error).__name__}: {error}"
-
-
-async def websocket_success(server: LiveServer) -> bool | str:
-    try:
-        async with connect(server.ws_url, proxy=None, open_timeout=10) as websocket:
-            await websocket.send('{"action":"READ_UPTIME"}')
-            return bool(json.loads(await asyncio.wait_for(websocket.recv(), 10))["success"])
-    except Exception as error:
-        return f"{type(error).__name__}: {error}"
-
-
-def test_1100_half_open_requests_from_another_address_leave_others_served(tmp_path, command, enough_files_here):
+def test_1100_half_open_requests_from_another_address_leave_others_served(tmp_path, command, enough_files):
     """The issue's first row: open-file limit 1,024; 0 of 30 REST and 0 of 30 WebSocket requests fail."""
-    with serve(tmp_path, command, ENDRPI_HTTP_HEAD_TIMEOUT="300") as server:
+    with serve(tmp_path / "data", command, {"ENDRPI_HTTP_HEAD_TIMEOUT": "300"}) as server:
         attack, failed = half_open(server.port, 1100, "127.0.0.2")
         try:
             rest = [rest_status(server) for _ in range(30)]
             websocket = [asyncio.run(websocket_success(server)) for _ in range(30)]
             # Past the per-address cap (256) every connection is answered 429 and closed at once; the
             # 256 held wait for their head (its deadline is far off) and are answered nothing.
-            answers = first_lines(attack, wanted=1100 - 256 - failed)
+            answers = list(first_lines(attack, wanted=1100 - 256 - failed).values())
             held = len(attack) - len(answers)
         finally:
             for sock in attack:
@@ -138,40 +67,9 @@ def test_1100_half_open_requests_from_another_address_leave_others_served(tmp_pa
     assert held == 256
 
 
-def http_pipeline(port: int, count: int) -> list[tuple[bytes, str]]:
-    """Send ``count`` GET requests in one write on one connection, then read every answer in turn."""
-    requests = b"".join(
-        f"GET /pins/GPIO{100 + n} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n\r\n".encode()
-        for n in range(count)
-    )
-    answers: list[tuple[bytes, str]] = []
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(requests)
-        reader = sock.makefile("rb")
-        for _ in range(count):
-            status = reader.readline().strip()
-            if not status:
-                break
-            length = 0
-            while (line := reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.decode().partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-            answers.append((status, json.loads(reader.read(length))["message"]))
-    return answers
-
-
-async def websocket_pipeline(server: LiveServer, count: int) -> list[dict[str, Any]]:
-    """Send ``count`` requests on one WebSocket before reading anything, then read ``count`` replies."""
-    async with connect(server.ws_url, proxy=None, open_timeout=10) as websocket:
-        for n in range(count):
-            await websocket.send(json.dumps({"action": "READ_UPTIME", "id": n}))
-        return [json.loads(await asyncio.wait_for(websocket.recv(), 30)) for _ in range(count)]
-
-
 def test_200_pipelined_requests_are_all_answered_in_order(tmp_path, command):
     """The issue's second row, over HTTP/1.1 keep-alive and over a WebSocket (ENDRPI_WS_MAX_PENDING is 64)."""
-    with serve(tmp_path, command) as server:
+    with serve(tmp_path / "data", command) as server:
         http_answers = http_pipeline(server.port, 200)
         replies = asyncio.run(websocket_pipeline(server, 200))
         assert server.process.poll() is None
