@@ -24,8 +24,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class OtherProcessesLayer:
-    """Channels' in-memory layer, standing for one that reaches other processes (channels_redis):
-    ``endrpi_project.push.hub.remote_layer`` takes any layer that is not an ``InMemoryChannelLayer``."""
+    """Channels' in-memory layer, standing for one that reaches other processes: ``endrpi_project.push.hub.
+    remote_layer`` takes any layer that is not an ``InMemoryChannelLayer``.
+
+    Models django/channels_redis, ``channels_redis/core.py``, ``RedisChannelLayer``: ``group_send`` puts one
+    copy of the message on each member channel and returns without waiting for delivery; a channel over its
+    ``capacity`` silently loses the message, and one not received within ``expiry`` seconds is dropped.
+    Channels' ``InMemoryChannelLayer`` (``channels/layers.py``) behaves the same way, which is why it is
+    reused rather than rewritten; no Redis runs here.
+    """
 
     def __init__(self, **config: Any) -> None:
         self._layer = InMemoryChannelLayer(**config)

@@ -92,6 +92,7 @@ def live_server(
     preexec_fn: Callable[[], None] | None = None,
     serve: bool = False,
     uvicorn: bool = False,
+    log: Path | None = None,
 ) -> Iterator[LiveServer]:
     """Migrate a fresh database in ``data_dir``, start daphne, wait for its first answer, stop it after.
 
@@ -100,6 +101,8 @@ def live_server(
     plain daphne, on 127.0.0.1; its output (with the dashboard's addresses) is in ``log``.
     ``uvicorn``: start it with uvicorn instead (a server that speaks the ASGI lifespan protocol; a test
     tool from the dev requirements).
+    ``log``: where the server's output goes (default ``data_dir/daphne.log``; elsewhere when ``data_dir`` is
+    read-only).
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     environment = {
@@ -113,7 +116,7 @@ def live_server(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=environment, check=True
     )
     port = port or free_port()
-    log = data_dir / "daphne.log"
+    log = log or data_dir / "daphne.log"
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), asgi]
     if uvicorn:
         command = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), asgi]
