@@ -21,12 +21,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import DatabaseError, connections
 
 from endrpi_project.api.errors import ReadingFailed
 from endrpi_project.history.parsers import format_time
 from endrpi_project.history.series import Layout, keyed_column, layout
-from endrpi_project.history.store import Event, HistoryStore, Sampled, ThrottleWatch
+from endrpi_project.history.store import BUFFER_LIMIT, Event, HistoryStore, Sampled, ThrottleWatch
 from endrpi_project.push.hub import publish
 from system import services as system
 from system.parsers import THROTTLE_BITS, snake_case
@@ -174,6 +175,14 @@ class Sampler:
 
     def _begin(self) -> None:
         self._thread = threading.current_thread()
+        if settings.DATABASE_READ_ONLY is not None:
+            logger.warning(
+                "The database was opened read-only (%s): the history is kept in memory only (the last %d samples) "
+                "until the server is restarted with it writable",
+                settings.DATABASE_READ_ONLY,
+                BUFFER_LIMIT,
+            )
+            return
         try:
             self.store.close_dangling()
         except DatabaseError as error:  # not migrated yet: sample anyway; the writes will say what is wrong
@@ -211,7 +220,7 @@ class Sampler:
             row = Sampled(time=now, values=values, failed=failed & set(shape.readings))
             self.store.add_sample(row)
             published.append((HISTORY_GROUP, HISTORY_UPDATED, sample_wire(row, shape)))
-        if flush:
+        if flush and settings.DATABASE_READ_ONLY is None:  # read-only: said once, at start
             try:
                 self.store.flush(now=now)
             except Exception:  # a locked, full or read-only database: keep the buffer, try again later
@@ -227,7 +236,8 @@ class Sampler:
     def _finish(self) -> Published:
         try:
             published = self._events(self.watch.close(_now_ms()))
-            self.store.flush(now=_now_ms())
+            if settings.DATABASE_READ_ONLY is None:
+                self.store.flush(now=_now_ms())
             return published
         finally:
             connections.close_all()

@@ -171,3 +171,16 @@ def test_where_the_sticky_flags_cover_2_seconds_a_flag_at_start_is_an_event_of_t
     monkeypatch.setattr(system, "throttle_read", lambda: answer)
     [(_, _, [event])] = Sampler(store=store, interval=10, flush_interval=60)._tick(False, False)
     assert (event["condition"], event["durationSeconds"], event["observed"]) == ("underVoltage", 2.0, False)
+
+
+def test_on_a_database_opened_read_only_the_history_stays_in_memory_and_says_so_once(
+    sampler, vcgencmd, settings, caplog
+):
+    settings.DATABASE_READ_ONLY = "/data/endrpi.sqlite3 is read-only"
+    sampler._begin()
+    for _ in range(3):
+        sampler._tick(True, True)
+    assert Sample.objects.count() == 0  # no write tried, none failed
+    assert len(sampler.store.buffer) == 3  # what queries answer from
+    assert caplog.text.count("the history is kept in memory only") == 1
+    assert "Could not write the history" not in caplog.text
