@@ -230,6 +230,35 @@ def lane() -> None:
         and "3f804000.i2c" in debugfs_owner(3),
         {"taken": taken, "after shutdown": debugfs_pin(3), "owner": debugfs_owner(3)},
     )
+    fake_parity(gpio)
+
+
+def fake_parity(gpio: Any) -> None:
+    """The case the fakes are checked with (``tests/pins/test_pinmux.py``:
+    ``test_the_fake_kernel_lets_a_muxed_pin_be_claimed_and_re_muxes_it_as_the_real_one_did``), here
+    against the kernel; then the function select written back as Endrpi does."""
+    import lgpio
+
+    handle = lgpio.gpiochip_open(0)
+    claimed = lgpio.gpio_claim_output(handle, 2, 0)
+    remuxed, owner = debugfs_pin(2), debugfs_owner(2)
+    lgpio.gpio_free(handle, 2)
+    lgpio.gpiochip_close(handle)
+    released = debugfs_pin(2)
+    check(
+        "lgpio claims I2C1's GPIO2 (not EBUSY) and re-muxes it; released, it stays gpio_in (the fakes' model)",
+        claimed == 0
+        and remuxed.startswith("function gpio_out")
+        and "3f804000.i2c" in owner
+        and released.startswith("function gpio_in"),
+        {"claim": claimed, "claimed": remuxed, "owner": owner, "released": released},
+    )
+    written = gpio.mux.set_mode(2, "alt0")
+    check(
+        "Endrpi writes alt0 back (debugfs pinmux-select)",
+        written and debugfs_pin(2).startswith("function alt0"),
+        debugfs_pin(2),
+    )
 
 
 def main() -> int:
