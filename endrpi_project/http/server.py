@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import resource
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -133,8 +134,20 @@ def ports_hold(reactor: Any, ports: list[Any]) -> None:
         reactor.removeReader(port)
 
 
+# Called once the ports accept connections after the start-up work (``manage.py endrpi_serve`` says
+# "ready" then, after what the start-up work logged, not while clients would still wait).
+_when_serving: list[Callable[[], None]] = []
+
+
+def ports_when_serving(callback: Callable[[], None]) -> None:
+    """Call ``callback`` (in the reactor) once :func:`ports_release` has let the ports accept again."""
+    _when_serving.append(callback)
+
+
 def ports_release(reactor: Any, ports: list[Any]) -> None:
     if not reactor.running:  # shutting down: the ports are closing
         return
     for port in ports:
         reactor.addReader(port)
+    while _when_serving:
+        _when_serving.pop(0)()

@@ -3,7 +3,7 @@
 ``scripts/serve`` and the systemd unit both run this, so the rule for where and how the server
 listens (:mod:`endrpi_project.doctor.listening`) is in one place. It is daphne's own command line
 with one endpoint (``-e``) built from ``ENDRPI_HOST``, ``ENDRPI_PORT`` and the TLS settings; once
-the reactor runs and the endpoint listens, every address the dashboard answers on is printed. The
+the start-up work is done and the endpoint accepts, every address the dashboard answers on is printed. The
 connection guard, the open-file check and the start-up refusals come from the application, as under
 plain ``daphne`` (:mod:`endrpi_project.startup`, :mod:`endrpi_project.http.server`).
 
@@ -109,7 +109,7 @@ class Command(BaseCommand):
         self.stdout.flush()
 
     def _when_listening(self, cli: Any, listening: Listening, steps: NextSteps | None) -> None:
-        from twisted.internet import reactor
+        from endrpi_project.http.server import ports_when_serving
 
         def announce() -> None:
             bound = list(cli.server.listening_addresses)
@@ -122,7 +122,8 @@ class Command(BaseCommand):
                 lines = next_steps_lines(urls, steps)
             self._say("\n".join(lines))
 
-        reactor.callWhenRunning(announce)
+        # Once the start-up work is done and the ports accept: "ready" is then true, and the last word.
+        ports_when_serving(announce)
 
 
 def _next_steps() -> NextSteps:
