@@ -213,6 +213,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "endrpi_project.api.schema.strip_optional_slash",
+        "endrpi_project.access.schema.drop_unused_security_schemes",
     ],
 }
 

@@ -4,6 +4,7 @@ answers, the WebSocket API page's contents and the REST API docs."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 
@@ -65,3 +66,37 @@ def test_the_websocket_page_has_contents_that_lead_to_every_action(server, watch
     expect(page.locator("section#UPDATE_PIN_CONFIGURATIONS h3")).to_be_in_viewport()
     assert page.evaluate("location.hash") == "#UPDATE_PIN_CONFIGURATIONS"
     watched.assert_clean()
+
+
+def test_the_rest_docs_are_dark_like_the_other_pages_and_show_no_padlocks_with_access_control_off(server, watched):
+    page = watched.page
+    page.goto(f"{server.http_url}/docs")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(15, 20, 25)"
+    # Swagger UI's own light theme is turned dark (its colours inverted, so its dark text shows light).
+    assert "invert" in page.evaluate("getComputedStyle(document.querySelector('.swagger-ui')).filter")
+    # ENDRPI_AUTH is off in this server: no route asks for a token, so no padlock and no Authorize.
+    expect(page.locator(".authorization__btn")).to_have_count(0)
+    expect(page.locator(".btn.authorize")).to_have_count(0)
+    watched.assert_clean()
+
+
+@pytest.mark.parametrize(("locale", "twelve_hour"), [("de-DE", False), ("en-US", True)])
+def test_chart_axes_follow_the_browsers_locale(server, browser, locale, twelve_hour):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale=locale)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.http_url}/")
+        chart = page.locator("#chart-temperature")
+        expect(chart).to_have_attribute("data-x-ticks", re.compile(r"\d"))
+        ticks = (chart.get_attribute("data-x-ticks") or "").split("|")
+        times = [tick.split("\n")[0] for tick in ticks]
+        assert all(re.search(r"\d:\d\d", time) for time in times), ticks
+        assert any(re.search(r"AM|PM", time) for time in times) is twelve_hour, ticks
+        # The day under the first tick of each day, as this locale writes it.
+        expected_day = page.evaluate(
+            "ticks => new Intl.DateTimeFormat(undefined, {day: 'numeric', month: 'short'}).format(new Date())", ticks
+        )
+        assert any(tick.endswith(expected_day) for tick in ticks), (ticks, expected_day)
+    finally:
+        context.close()

@@ -316,7 +316,16 @@ def test_the_admin_shows_a_new_token_once_and_revokes_tokens():
     assert not AccessToken.objects.get(pk=token.pk).is_active
 
 
-@pytest.mark.parametrize(("mode", "get_optional", "put_optional"), [("off", True, True), ("write", True, False)])
+def test_with_access_control_off_the_openapi_schema_asks_for_no_token(settings):
+    settings.ENDRPI_AUTH = "off"
+    schema = Client().get("/api/schema", {"format": "json"}).json()
+    assert "securitySchemes" not in schema.get("components", {})
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            assert "security" not in operation
+
+
+@pytest.mark.parametrize(("mode", "get_optional", "put_optional"), [("write", True, False), ("all", False, False)])
 def test_the_openapi_schema_describes_bearer_tokens_as_the_mode_asks(settings, mode, get_optional, put_optional):
     settings.ENDRPI_AUTH = mode
     schema = Client().get("/api/schema", {"format": "json"}).json()

@@ -290,6 +290,22 @@
   const clock = (date, withSeconds = false) =>
     date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", ...(withSeconds ? { second: "2-digit" } : {}) });
 
+  // Tick labels of a time axis in the browser's locale: days for day-wide steps, else times, with the
+  // day under the first tick of each day.
+  const TICK_TIME = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+  const TICK_DAY = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+  function timeTicks(splits, increment) {
+    let previousDay = null;
+    return splits.map((value) => {
+      const date = new Date(value * 1000);
+      if (increment >= 86400) return TICK_DAY.format(date);
+      const day = date.toDateString();
+      const label = previousDay !== null && day === previousDay ? TICK_TIME.format(date) : `${TICK_TIME.format(date)}\n${TICK_DAY.format(date)}`;
+      previousDay = day;
+      return label;
+    });
+  }
+
   // "12:03 today", "23:40 yesterday", "09:12 Mon 23 Nov"
   function when(date, withSeconds = false) {
     const time = clock(date, withSeconds);
@@ -793,7 +809,19 @@
         hooks: { drawClear: [(u) => this.drawBands(u)], setCursor: [(u) => this.readout(kind, u)] },
         padding: [12, 8, 0, 0],
       };
-      const xAxis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: "12px system-ui, sans-serif" };
+      // The time axis in the browser's own formats (Intl), not uPlot's US ones: "14:00" and "6 Dec" in
+      // de-DE, "2 PM" and "Dec 6" in en-US. A tick that starts a new day says which day.
+      const xAxis = {
+        stroke: muted,
+        grid: { stroke: grid, width: 1 },
+        ticks: { stroke: grid, width: 1 },
+        font: "12px system-ui, sans-serif",
+        values: (u, splits, axisIndex, space, increment) => {
+          const labels = timeTicks(splits, increment);
+          u.root.parentNode.dataset.xTicks = labels.join("|"); // what a test (or a curious reader) can check
+          return labels;
+        },
+      };
       if (kind === "temperature") {
         const temp = colour("--temp") || "#ff8a5c";
         return {
