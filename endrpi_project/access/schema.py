@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.permissions import SAFE_METHODS
 
 from endrpi_project.access.tokens import access_required
@@ -17,13 +17,11 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unty
     target_class = "endrpi_project.access.authentication.BearerTokenAuthentication"
     name = "accessToken"
 
-    def get_security_requirement(
-        self, auto_schema: Any
-    ) -> dict[str, list[Any]] | list[dict[str, list[Any]]] | None:
+    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[Any]] | list[dict[str, list[Any]]]:
         """Required where the running server's ``ENDRPI_AUTH`` asks for a token, else optional (``{}``);
         none at all with ``ENDRPI_AUTH=off``, where a token is ignored (Swagger UI shows no padlocks)."""
         if settings.ENDRPI_AUTH == "off":
-            return None
+            return []  # no requirement: drf-spectacular then leaves the operation's "security" out
         if access_required(write=auto_schema.method not in SAFE_METHODS):
             return {self.name: []}
         return [{self.name: []}, {}]
