@@ -120,6 +120,14 @@ def test_the_lock_error_names_every_locked_pin():
         ("OUTPUT", None, "UP", "No state specified for output pin configuration"),
         ("", 1.0, "", "Choose a saved io for the saved state or pull, or clear them"),
         ("", None, "UP", "Choose a saved io for the saved state or pull, or clear them"),
+        (
+            "OUTPUT",
+            0.00001,
+            "",
+            "GPIO17 cannot drive a PWM duty cycle of 1e-05 at 100 Hz (ENDRPI_PWM_FREQUENCY): lgpio's PWM times "
+            "each 10,000 µs period in whole microseconds, so a state between 0 and 1 must come to at least 1 µs "
+            "high and 1 µs low (steps of 0.0001); use 0 or 1 for a steady level",
+        ),
     ],
 )
 def test_the_admin_refuses_a_saved_configuration_the_api_would_refuse(io, state, pull, message):
