@@ -46,8 +46,32 @@ def host_root(tmp_path: Path, settings) -> HostTree:
     tree.write("sys/class/thermal/thermal_zone0/temp", "48312\n")
     tree.write("proc/uptime", "123456.78 432100.12\n")
     tree.write("proc/meminfo", (FIXTURES / "meminfo.txt").read_text())
+    tree.write("proc/stat", (FIXTURES / "proc_stat.txt").read_text())  # a Raspberry Pi 4's four cores
+    tree.write("proc/loadavg", (FIXTURES / "loadavg.txt").read_text())
+    tree.write("sys/block/mmcblk0/stat", (FIXTURES / "mmcblk0_stat.txt").read_text())
+    tree.write("proc/net/dev", (FIXTURES / "net_dev.txt").read_text())
+    for index, (name, state, mac) in enumerate(
+        [
+            ("lo", "unknown", "00:00:00:00:00:00"),
+            ("eth0", "up", "dc:a6:32:01:23:45"),
+            ("wlan0", "down", "dc:a6:32:01:23:46"),
+        ],
+        start=1,
+    ):
+        tree.write(f"sys/class/net/{name}/ifindex", f"{index}\n")
+        tree.write(f"sys/class/net/{name}/operstate", f"{state}\n")
+        tree.write(f"sys/class/net/{name}/address", f"{mac}\n")
     settings.ENDRPI_HOST_ROOT = tree.root
     return tree
+
+
+@pytest.fixture(autouse=True)
+def netlink(monkeypatch) -> None:
+    """The kernel's addresses are the fixture Pi's (tests/system/fake_netlink.py), not this machine's."""
+    from system.hardware import host
+    from tests.system.fake_netlink import PI_ADDRESSES
+
+    monkeypatch.setattr(host, "read_netlink_addresses", lambda: PI_ADDRESSES)
 
 
 @dataclass
@@ -174,3 +198,13 @@ def sensors_fresh():
     sensor_monitor_reset()
     yield
     sensor_monitor_reset()
+
+
+@pytest.fixture(autouse=True)
+def first_reads() -> None:
+    """Readings made from two reads (CPU usage, network rates) start afresh in each test."""
+    from endrpi_project.readings.registry import DeltaService, reading_table
+
+    for reading in reading_table().readings:
+        if isinstance(reading.read, DeltaService):
+            reading.read.forget()

@@ -13,6 +13,7 @@ A query reads the summaries for the inside of a long range and the samples at it
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,10 +32,20 @@ LEVELS = ((MinuteSummary._meta.db_table, parsers.MINUTE_MS), (TenMinuteSummary._
 # Old rows are deleted in the first write of each hour: deleting touches the first pages of each
 # table, so doing it every minute would double what every write puts on the SD card.
 PRUNE_EVERY_MS = 3_600_000
-# Samples kept while writes fail, at most; the oldest are dropped first. (A query passes the
-# buffer to SQLite as parameters, one per column of a sample, below SQLite's limit of 32,766.)
+# Samples kept while writes fail, at most; the oldest are dropped first.
 BUFFER_LIMIT = 5_000
-BUFFER_PARAMETERS = 32_000
+
+
+def _literal(value: Any) -> str:
+    """A sample's number as an SQL literal (the buffer joins a query as literals: however many samples
+    and columns, no limit on parameters applies). Only numbers and NULL: anything else is refused."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"a history sample holds numbers, not {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NULL"
+    return repr(int(value)) if isinstance(value, int) else repr(float(value))
 
 
 @dataclass(frozen=True)
@@ -298,13 +309,11 @@ class HistoryStore:
                 )
             params += [start, end]
         buffered = [row for row in self.buffer if since <= row.time < until]
-        buffered = buffered[-(BUFFER_PARAMETERS // len(fields)) :] if buffered else buffered
         prefix = ""
         if buffered:
             # Samples not written yet join the query as a table of values, summed by the same SQL.
-            values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(buffered))
+            values = ", ".join("(" + ", ".join(_literal(value) for value in row.row(fields)) + ")" for row in buffered)
             prefix = f"WITH buffered ({', '.join(quoted(name) for name in fields)}) AS (VALUES {values}) "
-            params = [value for row in buffered for value in row.row(fields)] + params
             selects.append(f"SELECT time / {width} AS bucket, {per_sample} FROM buffered")
         if not selects:
             return {}

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
 from importlib.util import find_spec
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.apps import apps
 from rest_framework import serializers
@@ -31,6 +33,7 @@ from endrpi_project.readings.declaration import Reading
 MODULE = "declarations"
 T = TypeVar("T")
 R = TypeVar("R")
+P = TypeVar("P")
 M = TypeVar("M")
 
 
@@ -120,6 +123,70 @@ def reading_service(what: str, read: Callable[[], R], parse: Callable[[R], M]) -
 
     service.__name__ = service.__qualname__ = f"{what.replace(' ', '_')}_read"
     return service
+
+
+@dataclass
+class _Last:
+    at: float
+    parsed: Any
+    model: Any
+
+
+class DeltaService(Generic[R, P, M]):
+    """The service of a reading made from two reads (a rate, CPU usage): ``delta(previous, current,
+    seconds between them)``, the previous read kept here, never a sleep in a request.
+
+    The first read gives ``delta(None, current, 0)``. A read less than ``shortest`` seconds after the
+    one kept answers that one's model again and keeps the older read (counters that move in 10 ms
+    ticks say nothing over a few ms), so readers at any rate share one baseline. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        what: str,
+        read: Callable[[], R],
+        parse: Callable[[R], P],
+        delta: Callable[[P | None, P, float], M],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        shortest: float = 0.5,
+    ) -> None:
+        self.what, self._read, self._parse, self._delta = what, read, parse, delta
+        self._clock, self._shortest = clock, shortest
+        self._lock = threading.Lock()
+        self._last: _Last | None = None
+
+    def __call__(self) -> M:
+        with self._lock:
+            now, last = self._clock(), self._last
+            if last is not None and now - last.at < self._shortest:
+                kept: M = last.model
+                return kept
+            try:
+                current = self._parse(self._read())
+                model = self._delta(last.parsed if last else None, current, now - last.at if last else 0.0)
+            except (OSError, ValueError) as error:
+                raise reading_failed(self.what, error) from error
+            self._last = _Last(now, current, model)
+            return model
+
+    def forget(self) -> None:
+        """Drop the kept read: the next read is a first one (tests start from the same place)."""
+        with self._lock:
+            self._last = None
+
+
+def reading_delta(
+    what: str,
+    read: Callable[[], R],
+    parse: Callable[[R], P],
+    delta: Callable[[P | None, P, float], M],
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    shortest: float = 0.5,
+) -> DeltaService[R, P, M]:
+    """A :class:`DeltaService`: ``delta`` of the previous read kept and this one."""
+    return DeltaService(what, read, parse, delta, clock=clock, shortest=shortest)
 
 
 # --- WebSocket: READ_<NAME> and the push topic <NAME> ------------------------------------------
