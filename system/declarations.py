@@ -17,11 +17,14 @@ from django.conf import settings
 
 from endrpi_project.readings.declaration import (
     Card,
+    CardRows,
     CardValue,
+    Chart,
     Flag,
     Flags,
     History,
     HomeAssistantEntity,
+    Keyed,
     Meter,
     Metric,
     MetricValue,
@@ -30,7 +33,10 @@ from endrpi_project.readings.declaration import (
     state_flag,
     state_value,
 )
-from system import serializers, services
+from endrpi_project.readings.registry import reading_delta, reading_service
+from endrpi_project.readings.serializers import serializer_for
+from system import parsers, serializers, services
+from system.hardware import host
 from system.parsers import THROTTLE_BITS, THROTTLE_CONDITIONS, snake_case
 
 # --- platform ----------------------------------------------------------------------------------
@@ -287,6 +293,7 @@ MEMORY = Reading(
                 integer=True,
             ),
         ),
+        chart=Chart(title="Memory available", keys=("available",), format="kilobytes"),
     ),
     metrics=(
         Metric(
@@ -329,4 +336,231 @@ MEMORY = Reading(
     ),
 )
 
-READINGS = [PLATFORM, TEMPERATURE, THROTTLE, UPTIME, FREQUENCY, MEMORY]
+# --- CPU ---------------------------------------------------------------------------------------
+
+_LOADS = (("1m", "load_1"), ("5m", "load_5"), ("15m", "load_15"))
+
+CPU = Reading(
+    name="CPU",
+    model="Cpu",
+    measures="Load averages, and how busy all cores and each core were since the previous read.",
+    read=reading_delta(
+        "CPU load",
+        host.read_cpu_files,
+        lambda files: parsers.cpu_snapshot(stat=files.stat, loadavg=files.loadavg),
+        parsers.cpu_usage,
+    ),
+    serializer=serializer_for(parsers.Cpu),
+    inline=True,
+    history=History(
+        series=(
+            Series(key="usagePercent", value=lambda cpu: cpu.usage_percent, unit="PERCENT"),
+            Series(key="load1", value=lambda cpu: cpu.load_1, unit=None),
+        ),
+        keyed=(Keyed(values=lambda cpu: cpu.cores, unit="PERCENT"),),
+        chart=Chart(title="CPU", keys=("usagePercent",), format="percent"),
+    ),
+    metrics=(
+        Metric(
+            name="endrpi_load_average",
+            help="Load average (runnable and waiting tasks) over a period.",
+            labels=("period",),
+            values=lambda cpu: [MetricValue(getattr(cpu, field), {"period": period}) for period, field in _LOADS],
+        ),
+        Metric(
+            name="endrpi_cpu_usage_ratio",
+            help="How busy the CPU was since the previous read, 0 to 1: all cores (cpu=all) and each core.",
+            labels=("cpu",),
+            values=lambda cpu: [
+                MetricValue(cpu.usage_percent / 100, {"cpu": "all"}),
+                *(MetricValue(percent / 100, {"cpu": core}) for core, percent in cpu.cores.items()),
+            ],
+        ),
+    ),
+    home_assistant=(
+        HomeAssistantEntity(
+            object_id="cpu_usage",
+            name="CPU usage",
+            value_template=state_value("cpu", "usagePercent"),
+            unit="%",
+            state_class="measurement",
+            extra={"suggested_display_precision": 0},
+        ),
+        HomeAssistantEntity(
+            object_id="load_1m",
+            name="Load (1 min)",
+            value_template=state_value("cpu", "load1"),
+            state_class="measurement",
+            extra={"suggested_display_precision": 2},
+        ),
+    ),
+    card=Card(
+        title="CPU",
+        values=(
+            CardValue(path="usagePercent", format="decimal0", unit="% busy"),
+            CardValue(path="load1", format="decimal2", label="Load 1 min"),
+            CardValue(path="load5", format="decimal2", label="5 min"),
+            CardValue(path="load15", format="decimal2", label="15 min"),
+        ),
+        meter=Meter(path="usagePercent", of=100),
+        rows=CardRows(path="cores", values=(CardValue(path="", format="percent"),)),
+        interval_ms=2000,
+        on_change=False,
+    ),
+)
+
+# --- storage -----------------------------------------------------------------------------------
+
+
+def _file_systems(storage: Any) -> list[tuple[str, Any]]:
+    return [("root", storage.root), ("data", storage.data)]
+
+
+STORAGE = Reading(
+    name="STORAGE",
+    model="Storage",
+    measures="Size, used and free space of the root file system and of the data directory's, and the SD "
+    "card's bytes written since boot.",
+    read=reading_service("storage", host.read_storage, lambda storage: storage),
+    serializer=serializer_for(parsers.Storage),
+    history=History(
+        series=(
+            Series(key="rootFreeBytes", value=lambda storage: storage.root.free_bytes, unit="BYTE", integer=True),
+            Series(key="dataFreeBytes", value=lambda storage: storage.data.free_bytes, unit="BYTE", integer=True),
+            Series(key="sdWrittenBytes", value=lambda storage: storage.sd_written_bytes, unit="BYTE", integer=True),
+        ),
+    ),
+    metrics=(
+        Metric(
+            name="endrpi_filesystem_size_bytes",
+            help="Size of the root file system (mount=root) and of the data directory's (mount=data).",
+            labels=("mount", "path"),
+            values=lambda storage: [
+                MetricValue(fs.size_bytes, {"mount": mount, "path": fs.path}) for mount, fs in _file_systems(storage)
+            ],
+        ),
+        Metric(
+            name="endrpi_filesystem_free_bytes",
+            help="Bytes a user can still write on the root file system and the data directory's.",
+            labels=("mount", "path"),
+            values=lambda storage: [
+                MetricValue(fs.free_bytes, {"mount": mount, "path": fs.path}) for mount, fs in _file_systems(storage)
+            ],
+        ),
+        Metric(
+            name="endrpi_sd_written_bytes",
+            help="Bytes written to the SD card since boot (absent without an SD card).",
+            values=lambda storage: [] if storage.sd_written_bytes is None else [MetricValue(storage.sd_written_bytes)],
+        ),
+    ),
+    home_assistant=(
+        HomeAssistantEntity(
+            object_id="root_free",
+            name="Disk free",
+            value_template=state_value("storage", "root.freeBytes"),
+            device_class="data_size",
+            unit="B",
+            state_class="measurement",
+            extra={"suggested_unit_of_measurement": "GiB"},
+        ),
+        HomeAssistantEntity(
+            object_id="sd_written",
+            name="SD card written since boot",
+            value_template=state_value("storage", "sdWrittenBytes"),
+            device_class="data_size",
+            unit="B",
+            state_class="total_increasing",
+            extra={"suggested_unit_of_measurement": "MiB", "entity_category": "diagnostic"},
+        ),
+    ),
+    card=Card(
+        title="Storage",
+        values=(
+            CardValue(path="root.freeBytes", format="bytes", unit="free"),
+            CardValue(path="root.sizeBytes", format="bytes", label="Of"),
+            CardValue(path="data.freeBytes", format="bytes", label="Data dir free"),
+            CardValue(path="sdWrittenBytes", format="bytes", label="SD written since boot"),
+        ),
+        meter=Meter(path="root.usedBytes", of="root.sizeBytes"),
+        interval_ms=10_000,
+    ),
+)
+
+# --- network -----------------------------------------------------------------------------------
+
+
+def _traffic(network: Any) -> list[MetricValue]:
+    values = []
+    for name, interface in network.interfaces.items():
+        for direction, rate in (
+            ("receive", interface.rx_bytes_per_second),
+            ("transmit", interface.tx_bytes_per_second),
+        ):
+            if rate is not None:
+                values.append(MetricValue(rate, {"interface": name, "direction": direction}))
+    return values
+
+
+NETWORK = Reading(
+    name="NETWORK",
+    model="Network",
+    measures="Each network interface's link state, addresses and bytes per second, and the address to bookmark.",
+    read=reading_delta("network", host.read_network, lambda snapshot: snapshot, parsers.network_rates),
+    serializer=serializer_for(parsers.Network),
+    history=History(
+        keyed=(
+            Keyed(
+                values=lambda network: {n: i.rx_bytes_per_second for n, i in network.interfaces.items()},
+                unit="BYTE",
+                suffix="rxBytesPerSecond",
+            ),
+            Keyed(
+                values=lambda network: {n: i.tx_bytes_per_second for n, i in network.interfaces.items()},
+                unit="BYTE",
+                suffix="txBytesPerSecond",
+            ),
+        ),
+    ),
+    metrics=(
+        Metric(
+            name="endrpi_network_bytes_per_second",
+            help="Bytes received (direction=receive) and sent (transmit) per second since the previous read.",
+            labels=("interface", "direction"),
+            values=_traffic,
+        ),
+        Metric(
+            name="endrpi_network_up",
+            help="1 while an interface's link is up (operstate up).",
+            labels=("interface",),
+            values=lambda network: [
+                MetricValue(float(i.state == "up"), {"interface": n}) for n, i in network.interfaces.items()
+            ],
+        ),
+    ),
+    home_assistant=(
+        HomeAssistantEntity(
+            object_id="ip_address",
+            name="IP address",
+            value_template=state_value("network", "address"),
+            extra={"entity_category": "diagnostic"},
+        ),
+    ),
+    card=Card(
+        title="Network",
+        values=(CardValue(path="address", format="bookmark", element="network-address"),),
+        foot="The address to bookmark for this dashboard.",
+        rows=CardRows(
+            path="interfaces",
+            values=(
+                CardValue(path="state", format="text"),
+                CardValue(path="addresses.0", format="text"),
+                CardValue(path="rxBytesPerSecond", format="bytesPerSecond", label="↓"),
+                CardValue(path="txBytesPerSecond", format="bytesPerSecond", label="↑"),
+            ),
+        ),
+        interval_ms=2000,
+        on_change=False,
+    ),
+)
+
+READINGS = [PLATFORM, TEMPERATURE, THROTTLE, UPTIME, FREQUENCY, MEMORY, CPU, STORAGE, NETWORK]

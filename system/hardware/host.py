@@ -24,6 +24,11 @@ THERMAL_ZONE = "sys/class/thermal/thermal_zone0/temp"
 UPTIME = "proc/uptime"
 MEMINFO = "proc/meminfo"
 DEVICE_TREE_MODEL = "proc/device-tree/model"
+PROC_STAT = "proc/stat"
+LOADAVG = "proc/loadavg"
+SD_CARD_STAT = "sys/block/mmcblk0/stat"
+NET_DEV = "proc/net/dev"
+NET_CLASS = "sys/class/net"
 
 
 def host_path(relative: str) -> Path:
@@ -85,6 +90,72 @@ def read_board_model() -> str | None:
     except OSError:
         return None
     return parsers.parse_device_tree_string(raw) or None
+
+
+@dataclass(frozen=True)
+class CpuFiles:
+    stat: str
+    loadavg: str
+
+
+def read_cpu_files() -> CpuFiles:
+    """``/proc/stat`` and ``/proc/loadavg``: two reads the kernel answers from memory."""
+    return CpuFiles(stat=read_host_file(PROC_STAT), loadavg=read_host_file(LOADAVG))
+
+
+def read_storage() -> parsers.Storage:
+    """``statvfs`` of the root (``ENDRPI_HOST_ROOT``) and of the data directory (``ENDRPI_DATA_DIR``), and the SD card's
+    bytes written when the kernel has an ``mmcblk0`` (a Pi booted from USB or NVMe has none)."""
+
+    def of(path: str) -> parsers.FileSystem:
+        figures = os.statvfs(path)
+        return parsers.file_system(
+            path=path,
+            fragment_size=figures.f_frsize,
+            blocks=figures.f_blocks,
+            blocks_free=figures.f_bfree,
+            blocks_available=figures.f_bavail,
+        )
+
+    try:
+        written: int | None = parsers.parse_block_stat(read_host_file(SD_CARD_STAT))
+    except FileNotFoundError:
+        written = None
+    return parsers.Storage(
+        root=of(str(settings.ENDRPI_HOST_ROOT)), data=of(str(settings.DATA_DIR)), sd_written_bytes=written
+    )
+
+
+def read_network() -> parsers.NetworkSnapshot:
+    """Each interface's counters (``/proc/net/dev``), link (``/sys/class/net/<name>``) and addresses
+    (the kernel's, over rtnetlink: no ``ip`` process)."""
+    counters = parsers.parse_net_dev(read_host_file(NET_DEV))
+    links: dict[str, parsers.Link] = {}
+    for name in counters:
+        base = f"{NET_CLASS}/{name}"
+        try:
+            links[name] = parsers.parse_link(
+                ifindex=read_host_file(f"{base}/ifindex"),
+                operstate=read_host_file(f"{base}/operstate"),
+                address=read_host_file(f"{base}/address"),
+            )
+        except OSError:
+            continue  # gone between the two reads
+    addresses, _ = parsers.parse_netlink_addresses(read_netlink_addresses())
+    return parsers.NetworkSnapshot(links=links, counters=counters, addresses=addresses)
+
+
+def read_netlink_addresses() -> bytes:
+    """The kernel's answer to an ``RTM_GETADDR`` dump: every address of every interface, in memory."""
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE) as sock:
+        sock.settimeout(1.0)
+        sock.send(parsers.netlink_address_request(1))
+        chunks: list[bytes] = []
+        while True:
+            chunk = sock.recv(65536)
+            chunks.append(chunk)
+            if not chunk or parsers.parse_netlink_addresses(chunk)[1]:
+                return b"".join(chunks)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ SENSOR_UNITS: dict[str, set[str | None]] = {
     "temperature": {"°C", "°F", "K"},
     "frequency": {"Hz", "kHz", "MHz", "GHz"},
     "data_size": {"bit", "kbit", "Mbit", "Gbit", "B", "kB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB"},
+    "data_rate": {"bit/s", "kbit/s", "Mbit/s", "Gbit/s", "B/s", "kB/s", "MB/s", "GB/s", "KiB/s", "MiB/s", "GiB/s"},
     "timestamp": {None},
     "humidity": {"%"},
     "pressure": {"Pa", "hPa", "kPa", "bar", "cbar", "mbar", "mmHg", "inHg", "psi"},
