@@ -57,4 +57,4 @@ async def test_a_firmware_reading_runs_in_the_firmware_pool(action, monkeypatch)
 
 def test_only_kernel_file_readings_are_inline():
     inline = {action.name for action in action_table().actions if action.inline}
-    assert inline == {"READ_PLATFORM", "READ_TEMPERATURE", "READ_UPTIME", "READ_MEMORY"}
+    assert inline == {"READ_PLATFORM", "READ_TEMPERATURE", "READ_UPTIME", "READ_MEMORY", "READ_CPU"}

@@ -1,4 +1,5 @@
-"""The dashboard's reading cards, made from the readings' declarations (``card`` in each).
+"""The dashboard's reading cards and extra history charts, made from the readings' declarations
+(``card`` and ``history.chart`` in each).
 
 Each card is drawn by ``templates/endrpi/card.html`` and fed by its reading's push topic; the page's
 script (``dashboard.js``, ``cardRenderer``) prints each value as its :class:`CardValue` says, from
@@ -62,4 +63,24 @@ def card_specs(shown: list[ShownCard]) -> dict[str, Any]:
             "meter": None if card.meter is None else asdict(card.meter),
             "rows": None if card.card.rows is None else asdict(card.card.rows),
         }
+    return specs
+
+
+def chart_specs() -> list[dict[str, Any]]:
+    """The history charts the readings declare (``History.chart``), for the page's script: under the
+    temperature and clock charts, each draws the mean of its series over the chosen range."""
+    specs = []
+    for reading in reading_table().readings:
+        chart = reading.history.chart if reading.history is not None else None
+        if chart is not None:
+            specs.append(
+                {
+                    "id": reading.key,
+                    "reading": reading.key,
+                    "title": chart.title,
+                    "keys": list(chart.keys),
+                    "format": chart.format,
+                    "scale": chart.scale,
+                }
+            )
     return specs

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from endrpi_project.api import errors
-from endrpi_project.pages.cards import card_specs, cards
+from endrpi_project.pages.cards import card_specs, cards, chart_specs
 from endrpi_project.pages.header import header_rows
 from endrpi_project.pages.throttle import THROTTLE_ROWS
 from endrpi_project.websocket.registry import action_table
@@ -26,6 +26,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "header_rows": header_rows(),
             "cards": shown,
             "card_specs": card_specs(shown),
+            "history_charts": chart_specs(),
             "throttle_rows": THROTTLE_ROWS,
             "page": "dashboard",
         },

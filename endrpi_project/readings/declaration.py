@@ -162,7 +162,7 @@ def state_flag(section: str, flag: str) -> str:
 
 # How the dashboard prints a value (dashboard.js, FORMATS): "decimal0", "decimal1", "decimal2",
 # "megahertz" (Hz as MHz), "kilobytes" (kB as kB/MB/GB), "bytes" (B as kB/MB/GB), "bytesPerSecond",
-# "percent" (0-100), "text".
+# "percent" (0-100), "text", "bookmark" (an address as this page's URL on it: http://192.168.1.5:5000/).
 Format = Literal[
     "decimal0",
     "decimal1",
@@ -175,6 +175,7 @@ Format = Literal[
     "text",
     "measurement",  # a Measurement ({quantity, unitOfMeasurement}) with its unit's symbol: "21.6 °C"
     "error",  # an error message, shown only when there is one
+    "bookmark",
 ]
 
 

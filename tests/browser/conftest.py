@@ -7,6 +7,7 @@ Every request the browser makes to anywhere but the server is refused and record
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -99,6 +100,15 @@ def start_server(base: Path, port: int | None = None, *, readable: bool = True) 
         tree.write("sys/class/thermal/thermal_zone0/temp", "51540\n")
         tree.write("proc/uptime", "1234.4 1.0\n")
         tree.write("proc/meminfo", (FIXTURES / "meminfo.txt").read_text())
+        tree.write("sys/block/mmcblk0/stat", (FIXTURES / "mmcblk0_stat.txt").read_text())
+        # CPU and network from this machine's kernel, so they move, and the interfaces match the
+        # addresses its kernel answers (the server asks it over rtnetlink).
+        for relative in ("proc/stat", "proc/loadavg", "proc/net/dev"):
+            tree.write(relative, Path("/", relative).read_text())
+        for link in Path("/sys/class/net").iterdir():
+            for name in ("ifindex", "operstate", "address"):
+                with contextlib.suppress(OSError):  # a file this kind of interface lacks
+                    tree.write(f"sys/class/net/{link.name}/{name}", (link / name).read_text())
         firmware.answer(throttled="0x50005")
     else:
         tree.root.mkdir(parents=True)

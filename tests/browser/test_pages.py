@@ -113,7 +113,7 @@ def test_the_api_docs_render_swagger_ui_with_every_route(server, watched):
     page = watched.page
     page.goto(f"{server.http_url}/docs")
     routes = page.locator(".opblock-summary-path")
-    expect(routes).to_have_count(14)
+    expect(routes).to_have_count(17)
     paths = {text.strip().replace("\u200b", "") for text in routes.all_inner_texts()}
     assert paths == {
         "/pins",
@@ -121,6 +121,9 @@ def test_the_api_docs_render_swagger_ui_with_every_route(server, watched):
         "/system",
         "/system/frequency",
         "/system/memory",
+        "/system/cpu",
+        "/system/storage",
+        "/system/network",
         "/system/platform",
         "/system/temperature",
         "/system/throttle",
@@ -140,7 +143,7 @@ def test_the_websocket_page_is_linked_from_the_dashboard(server, watched):
     page.goto(f"{server.http_url}/")
     page.get_by_role("link", name="WebSocket API").first.click()
     expect(page.locator("h1")).to_have_text("WebSocket API")
-    expect(page.locator("section.action")).to_have_count(13)
+    expect(page.locator("section.action")).to_have_count(16)
     expect(page.locator(".endrpi-topbar a[aria-current='page']")).to_have_text("WebSocket API")
     watched.assert_clean()
 

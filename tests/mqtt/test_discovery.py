@@ -58,7 +58,7 @@ def test_the_device_block_names_the_pi_and_links_its_dashboard():
 
 def test_unique_ids_are_stable_and_distinct():
     ids = [entity.config["unique_id"] for entity in entities()]
-    assert len(ids) == len(set(ids)) == 13
+    assert len(ids) == len(set(ids)) == 18
     assert "endrpi_pi1_soc_temperature" in ids
 
 

@@ -68,7 +68,18 @@ def test_platform_has_machine_network_name_and_operating_system(client):
 def test_system_on_a_pi_is_exactly_the_system_model(client):
     status, body = get_json(client, "/system")
     assert status == 200
-    assert set(body) == {"platform", "temperature", "throttle", "uptime", "frequency", "memory", "sensors"}
+    assert set(body) == {
+        "platform",
+        "temperature",
+        "throttle",
+        "uptime",
+        "frequency",
+        "memory",
+        "cpu",
+        "storage",
+        "network",
+        "sensors",
+    }
     assert body["temperature"]["systemOnChip"]["quantity"] == 48.312
     assert body["throttle"]["throttling"] is True
 

@@ -25,6 +25,11 @@
   // The reading cards, as the server's declarations describe them (pages/cards.py): per topic, how to
   // subscribe and each value's path into the reading, its format and its element.
   const CARDS = JSON.parse(document.getElementById("reading-cards").textContent);
+  // The history charts the declarations add under temperature and clocks (memory, CPU): the mean of
+  // each series, printed in its format (pages/cards.py, chart_specs).
+  const CHARTS = JSON.parse(document.getElementById("history-charts").textContent);
+  const chartKey = (chart, key) => `x:${chart.id}:${key}`;
+  const CHART_COLOURS = ["#4fd1a5", "#f2c94c", "#5cb8ff", "#ff8a5c"];
   // What the page subscribes to, and with which params. Readings that change rarely are sent
   // only when they change; uptime ticks every second anyway.
   const TOPICS = {
@@ -176,6 +181,9 @@
     text: (value) => String(value),
     measurement: (value) => measurementText(value),
     error: (value) => String(value),
+    // An address as this page's own URL on it (IPv6 in brackets), the one to bookmark.
+    bookmark: (value) =>
+      `${window.location.protocol}//${String(value).includes(":") ? `[${value}]` : value}${window.location.port ? `:${window.location.port}` : ""}/`,
   };
 
   // A Measurement ({quantity, unitOfMeasurement}) with its unit's symbol: "21.6 °C", "1008.3 hPa".
@@ -190,6 +198,7 @@
 
   // "systemOnChip.quantity" into a reading's wire form; undefined where a step is missing.
   function pick(data, path) {
+    if (!path) return data;
     let value = data;
     for (const step of path.split(".")) {
       if (value === null || value === undefined) return undefined;
@@ -568,6 +577,12 @@
   const BAND_BRIEF = { underVoltage: "rgba(240, 82, 79, 0.55)", other: "rgba(232, 163, 61, 0.5)" };
 
   const eventKey = (event) => `${event.condition}|${event.start}`;
+  // A pushed sample's value of a chart's series (null where its reading failed).
+  const sampled = (sample, chart, key) => {
+    const section = sample[chart.reading];
+    const value = section ? section[key] : null;
+    return typeof value === "number" ? value : null;
+  };
   const seconds = (iso) => Date.parse(iso) / 1000;
 
   class HistoryView {
@@ -617,7 +632,11 @@
       try {
         [reply, events] = await Promise.all([
           // The throttle's series say whether its flags were read at all in the range (see throttleRead).
-          connection.request("READ_HISTORY", { readings: ["temperature", "frequency", "throttle"], since, points }),
+          connection.request("READ_HISTORY", {
+            readings: Array.from(new Set(["temperature", "frequency", "throttle", ...CHARTS.map((chart) => chart.reading)])),
+            since,
+            points,
+          }),
           connection.request("READ_EVENTS", { since }),
         ]);
       } catch (error) {
@@ -683,6 +702,13 @@
       };
       const flags = Object.values(answer.readings.throttle || {});
       this.throttleRead = flags.some((series) => (series.mean || []).some((value) => value !== null));
+      for (const chart of CHARTS) {
+        const lines = answer.readings[chart.reading] || {};
+        for (const key of chart.keys) {
+          const line = lines[key];
+          this.data[chartKey(chart, key)] = line ? line.mean.slice() : answer.time.map(() => null);
+        }
+      }
       const width = this.bucket >= 60 ? `one point per ${duration(this.bucket)}` : `one point per ${this.bucket} s`;
       $("#history-foot").textContent = `Last ${this.range.replace("h", " h").replace("d", " days")}, ${width}: the line is the mean, the shading the lowest and highest temperature.`;
     }
@@ -716,6 +742,9 @@
         d.tmean[last] = mean(d.tmean[last], temperature);
         d.arm[last] = mean(d.arm[last], arm);
         d.core[last] = mean(d.core[last], core);
+        for (const chart of CHARTS) {
+          for (const key of chart.keys) d[chartKey(chart, key)][last] = mean(d[chartKey(chart, key)][last], sampled(sample, chart, key));
+        }
         d.count[last] = n + 1;
       } else if (last < 0 || t > d.time[last]) {
         d.time.push(Math.floor(t / this.bucket) * this.bucket);
@@ -725,6 +754,7 @@
         d.tmax.push(temperature);
         d.arm.push(arm);
         d.core.push(core);
+        for (const chart of CHARTS) for (const key of chart.keys) d[chartKey(chart, key)].push(sampled(sample, chart, key));
       }
       const oldest = Date.now() / 1000 - this.span;
       while (d.time.length > 0 && d.time[0] < oldest - this.bucket) for (const key of Object.keys(d)) d[key].shift();
@@ -744,11 +774,15 @@
     series() {
       const d = this.data;
       const columns = [[], [], [], [], [], []];
+      const extra = Object.fromEntries(CHARTS.flatMap((chart) => chart.keys.map((key) => [chartKey(chart, key), []])));
+      columns.extra = extra;
       for (let index = 0; index < d.time.length; index += 1) {
         if (index > 0 && d.time[index] - d.time[index - 1] > this.bucket * 2.5) {
           columns[0].push(d.time[index - 1] + this.bucket);
           for (let column = 1; column < 6; column += 1) columns[column].push(null);
+          for (const values of Object.values(extra)) values.push(null);
         }
+        for (const [name, values] of Object.entries(extra)) values.push((d[name] || [])[index] ?? null);
         columns[0].push(d.time[index]);
         columns[1].push(d.tmin[index] ?? null);
         columns[2].push(d.tmax[index] ?? null);
@@ -881,6 +915,10 @@
         this.charts = [
           new window.uPlot(this.options("temperature", width), temperature, $("#chart-temperature")),
           new window.uPlot(this.options("clocks", width), clocks, $("#chart-clocks")),
+          ...CHARTS.map(
+            (chart) =>
+              new window.uPlot(this.extraOptions(chart, width), this.extraData(chart, columns), $(`#chart-${chart.id}`)),
+          ),
         ];
         const observer = new ResizeObserver(() => this.resize());
         observer.observe($("#history-foot"));
@@ -897,8 +935,53 @@
       } else {
         this.charts[0].setData(temperature);
         this.charts[1].setData(clocks);
+        CHARTS.forEach((chart, index) => this.charts[2 + index].setData(this.extraData(chart, columns)));
       }
       for (const [index, kind] of ["temperature", "clocks"].entries()) this.readout(kind, this.charts[index]);
+      CHARTS.forEach((chart, index) => this.extraReadout(chart, this.charts[2 + index]));
+    }
+
+    extraData(chart, columns) {
+      return [columns[0], ...chart.keys.map((key) => columns.extra[chartKey(chart, key)].map((value) => (value === null ? null : value / chart.scale)))];
+    }
+
+    extraOptions(chart, width) {
+      const base = this.options("clocks", width);
+      const print = FORMATS[chart.format] || FORMATS.text;
+      return {
+        ...base,
+        hooks: { ...base.hooks, setCursor: [(u) => this.extraReadout(chart, u)] },
+        series: [{}, ...chart.keys.map((key, index) => ({ label: key, stroke: CHART_COLOURS[index % CHART_COLOURS.length], width: 2, points: { show: false } }))],
+        scales: { ...base.scales, y: { range: (u, min, max) => (min === null ? [0, 1] : [0, max > 0 ? max * 1.1 : 1]) } },
+        axes: [base.axes[0], { ...base.axes[1], values: (u, values) => values.map((value) => print(value)) }],
+      };
+    }
+
+    // "CPU · 13:05 today · 12%": the values under the cursor, or the newest.
+    extraReadout(chart, u) {
+      const element = $(`#readout-${chart.id}`);
+      if (!element) return;
+      const times = u.data[0];
+      let index = u.cursor.idx;
+      if (index === null || index === undefined) {
+        index = times.length - 1;
+        while (index >= 0 && u.data[1][index] === null) index -= 1;
+      }
+      if (index < 0 || times[index] === undefined) {
+        element.textContent = "";
+        return;
+      }
+      const title = document.createElement("span");
+      title.className = "readout-title";
+      title.textContent = chart.title;
+      const print = FORMATS[chart.format] || FORMATS.text;
+      const values = chart.keys.map((key, position) => {
+        const value = u.data[position + 1][index];
+        return `${chart.keys.length > 1 ? `${key} ` : ""}${value === null || value === undefined ? "—" : print(value)}`;
+      });
+      const bold = document.createElement("b");
+      bold.textContent = values.join(" · ");
+      element.replaceChildren(title, ` · ${when(new Date(times[index] * 1000))} · `, bold);
     }
 
     // The values under the cursor, or the newest when there is none:
@@ -1006,7 +1089,8 @@
       line.replaceChildren();
       const host = document.createElement("strong");
       host.textContent = body.networkName;
-      line.append(host, ` · ${body.machineType} · ${os.name} ${os.release} · ${os.version}`);
+      // The board (from the device tree) rather than the kernel's build string; off a Pi, the machine type.
+      line.append(host, ` · ${body.model || body.machineType} · ${os.name} ${os.release}`);
       line.title = line.textContent;
       document.title = `${body.networkName} · Endrpi`;
     } catch (error) {
