@@ -457,20 +457,22 @@ STORAGE = Reading(
         HomeAssistantEntity(
             object_id="root_free",
             name="Disk free",
-            value_template=state_value("storage", "root.freeBytes"),
+            # In the unit Home Assistant shows (its MQTT sensor drops suggested_unit_of_measurement).
+            value_template=state_value("storage", "root.freeBytes / 1073741824) | round(2"),
             device_class="data_size",
-            unit="B",
+            unit="GiB",
             state_class="measurement",
-            extra={"suggested_unit_of_measurement": "GiB"},
         ),
         HomeAssistantEntity(
             object_id="sd_written",
             name="SD card written since boot",
-            value_template=state_value("storage", "sdWrittenBytes"),
+            # Null without an SD card (a Pi booted from USB or NVMe): unknown, not an error.
+            value_template="{{ ((value_json.storage.sdWrittenBytes / 1048576) | round(1)) if value_json.storage and "
+            "value_json.storage.sdWrittenBytes is not none else 'None' }}",
             device_class="data_size",
-            unit="B",
+            unit="MiB",
             state_class="total_increasing",
-            extra={"suggested_unit_of_measurement": "MiB", "entity_category": "diagnostic"},
+            extra={"entity_category": "diagnostic"},
         ),
     ),
     card=Card(
