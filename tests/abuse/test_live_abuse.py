@@ -123,3 +123,19 @@ def test_a_burst_with_a_tiny_push_queue_still_ends_on_the_final_state_and_report
         figures = asyncio.run(burst_phase(live, writers=10, updates=100))
     assert figures["stale_pins"] == [0, 0], figures
     assert figures["unaccounted"] == [0, 0], figures
+
+
+def test_an_upgraded_websocket_is_not_timed_by_the_request_head_deadline(tmp_path, server_env):
+    """Guards the one way daphne hands an upgraded connection over (``http_protocol.py`` sets the guard's
+    ``wrappedProtocol`` to its WebSocket protocol): were it done another way, the guard would take the
+    WebSocket for a keep-alive HTTP connection and write a 408 into it one deadline after its last reply."""
+
+    async def scenario(live: LiveServer) -> None:
+        async with connect(live.ws_url, open_timeout=30) as ws:
+            for request_id in range(3):
+                await ws.send(json.dumps({"action": "READ_UPTIME", "id": request_id}))
+                assert json.loads(await asyncio.wait_for(ws.recv(), 30))["id"] == request_id
+                await asyncio.sleep(1.5)  # five deadlines of the server's own timer after its reply
+
+    with serve(tmp_path, server_env, ENDRPI_HTTP_HEAD_TIMEOUT="0.3") as live:
+        asyncio.run(scenario(live))
