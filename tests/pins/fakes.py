@@ -261,6 +261,9 @@ class FakeChip:
             if self.label == "pinctrl-rp1":
                 fsel = struct.unpack_from("<I", data, parsers.rp1_ctrl_offset(offset))[0] & 0x1F
                 oe = struct.unpack_from("<I", data, parsers.RP1_SYS_RIO_BANK0 + 4)[0]
+                # RP1 OE aliases (gpiochip_rp1.c rp1_gpio_sys_rio_oe_set/_clr): +0x2000 sets, +0x3000 clears
+                oe |= struct.unpack_from("<I", data, parsers.RP1_SYS_RIO_BANK0 + 4 + parsers.RP1_SET)[0]
+                oe &= ~struct.unpack_from("<I", data, parsers.RP1_SYS_RIO_BANK0 + 4 + parsers.RP1_CLR)[0]
                 mode = ("output" if oe >> offset & 1 else "input") if fsel == parsers.RP1_FSEL_SYS_RIO else f"alt{fsel}"
             else:
                 word = struct.unpack_from("<I", data, 4 * (offset // 10))[0]

@@ -211,7 +211,10 @@ def test_at_shutdown_a_taken_over_pin_gets_its_bus_back_and_an_output_keeps_driv
 
 
 @pytest.mark.parametrize(
-    "board", [{"persist": True}, {"persist": False}], ids=["pi-os-outputs-persist", "upstream-resets"], indirect=True
+    "board",
+    [{"persist": True}, {"persist": False}, {"persist": False, "label": "pinctrl-rp1"}],
+    ids=["pi-os-outputs-persist", "upstream-resets", "rp1-upstream-resets"],
+    indirect=True,
 )
 @pytest.mark.django_db
 def test_a_failed_batch_leaves_every_pin_as_it_was_function_direction_level_and_pull(board):
