@@ -176,6 +176,7 @@ def _refusal(tmp_path: Path, server: str, *, migrate: bool = True, **env: str) -
     result = subprocess.run(
         _server_command(server, port), cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
     )
+    assert "Endrpi is ready" not in result.stdout  # the launcher never says it serves
     lines = result.stderr.strip().splitlines() or [""]
     if server == "uvicorn" and lines[-1] == "ERROR:    Application startup failed. Exiting.":
         lines.pop()  # uvicorn's own last word, after the lifespan's message
