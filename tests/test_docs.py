@@ -109,8 +109,10 @@ def test_every_link_in_a_document_leads_somewhere(document: Path) -> None:
 
 
 def test_no_tracked_file_cites_a_markdown_file_that_is_not_in_the_repository() -> None:
+    """Nor a repository file by its path (``tests/browser/test_history.py``): code and docs alike."""
     files = tracked_files()
     names = {Path(name).name for name in files if name.endswith(".md")}
+    folders = top_level_folders()
     problems = []
     for name in files:
         path = ROOT / name
@@ -118,6 +120,9 @@ def test_no_tracked_file_cites_a_markdown_file_that_is_not_in_the_repository() -
             continue
         for cited in set(re.findall(r"(?<![\w/.-])([\w/.-]*\w\.md)\b", path.read_text(errors="replace"))):
             if not ((ROOT / cited).exists() or (path.parent / cited).exists() or Path(cited).name in names):
+                problems.append(f"{name} cites {cited}")
+        for cited in set(SOURCE_NAME.findall(path.read_text(errors="replace"))):
+            if cited.split("/", 1)[0] in folders and "/" in cited and not (ROOT / cited).exists():
                 problems.append(f"{name} cites {cited}")
     assert problems == []
 

@@ -5,7 +5,7 @@ Apps are found through Django's registry (as :mod:`endrpi_project.websocket.regi
 so this package imports no app: the arrows point from the apps down to it, and the features above
 (history, metrics, MQTT, pages) read the table. The table is built once, in ``INSTALLED_APPS`` order;
 a name declared twice is an error. (A test that declares a reading of its own clears the caches of
-:func:`reading_table` and of the tables built from it: ``tests/readings/conftest.py``.)
+:func:`reading_table` and of the tables built from it: ``readings_declared`` in ``tests/helpers.py``.)
 """
 
 from __future__ import annotations
