@@ -6,7 +6,8 @@ Models linux ``net/ipv4/devinet.c`` ``inet_fill_ifaddr`` and ``net/ipv6/addrconf
 padded to 4 bytes; IPv4 carries both ``IFA_ADDRESS`` and ``IFA_LOCAL`` (the peer and the local address,
 equal on a broadcast link, different on point-to-point), plus ``IFA_LABEL``; IPv6 carries only
 ``IFA_ADDRESS``; the dump ends with an ``NLMSG_DONE`` message, in the same datagram or a later one.
-``tests/system/test_network.py`` checks the parser against this machine's real kernel too.
+``tests/system/test_new_readings.py`` (``test_the_real_kernel_answers_the_same_way``) checks the parser
+against this machine's real kernel too.
 """
 
 from __future__ import annotations
