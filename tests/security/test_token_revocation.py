@@ -2,7 +2,8 @@
 
 No test waits on a clock: the watcher's pause between checks is a ticker the test releases by hand, so a
 revocation made in this process is seen with no tick at all (the model's save signal wakes the watcher), and
-one made elsewhere (a row updated by another process: no signal here) on the first tick after it.
+one made elsewhere (a row updated by another process: no signal here) on the first tick after it. The live
+test runs the real case: ``manage.py endrpi_token revoke`` in its own process against a real daphne.
 """
 
 from __future__ import annotations
@@ -161,3 +162,27 @@ async def test_a_connection_without_a_token_is_not_watched(settings, ticker):
     assert (await communicator.connect())[0]
     assert not token_watch.held()
     await communicator.disconnect()
+
+
+@pytest.mark.slow
+def test_live_a_token_revoked_with_the_command_line_closes_its_websocket_on_a_real_daphne(tmp_path):
+    """The real case: ``manage.py endrpi_token revoke`` in its own process, a daphne serving the socket."""
+    import websockets.sync.client
+    from websockets.exceptions import ConnectionClosed
+
+    from endrpi_project.testing.live import live_server
+    from tests.security.test_database_faults import create_token, host_tree, manage
+
+    data = tmp_path / "data"
+    with live_server(data, {**host_tree(tmp_path), "ENDRPI_AUTH": "all"}) as server:
+        secret = create_token(data, "reader", "read")
+        with websockets.sync.client.connect(f"{server.ws_url}?token={secret}", proxy=None, open_timeout=30) as socket:
+            socket.send(json.dumps({"action": "READ_UPTIME", "id": 1}))
+            assert json.loads(socket.recv(timeout=30))["id"] == 1
+            manage(data, "endrpi_token", "revoke", "reader")
+            told = json.loads(socket.recv(timeout=30))  # a bound for a hang, not a speed
+            assert told == {"action": None, "success": False, "data": None, "error": INVALID_TOKEN}
+            with pytest.raises(ConnectionClosed) as closed:
+                socket.recv(timeout=30)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == CLOSE_TOKEN_REQUIRED
