@@ -59,19 +59,26 @@ TARGETS = {"floor_ratio": 1.3, "ws_one_client": 1000.0, "rss_mb": 80.0}
 
 
 def host_tree(root: Path) -> Path:
-    """A host root with the files a Pi has; the kernel's own meminfo and uptime where there are some."""
+    """A host root with the files a Pi has; the kernel's own meminfo, uptime, CPU and network files
+    where there are some (the network's interfaces then match the addresses the kernel answers)."""
     host = root / "host"
+    fixtures = ROOT / "tests/fixtures"
     for relative, fallback in [
-        ("proc/meminfo", (ROOT / "tests/fixtures/meminfo.txt").read_text()),
+        ("proc/meminfo", (fixtures / "meminfo.txt").read_text()),
         ("proc/uptime", "123456.78 432100.12\n"),
+        ("proc/stat", (fixtures / "proc_stat.txt").read_text()),
+        ("proc/loadavg", (fixtures / "loadavg.txt").read_text()),
+        ("proc/net/dev", (fixtures / "net_dev.txt").read_text()),
+        ("sys/class/net", None),
         ("sys/class/thermal/thermal_zone0/temp", "48312\n"),
+        ("sys/block/mmcblk0/stat", (fixtures / "mmcblk0_stat.txt").read_text()),
     ]:
         path = host / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         real = Path("/") / relative
-        if real.exists():
+        if real.exists() and relative != "sys/block/mmcblk0/stat":  # a server's disk is no SD card
             path.symlink_to(real)
-        else:
+        elif fallback is not None:
             path.write_text(fallback)
     (host / "proc/device-tree").mkdir(parents=True)
     (host / "proc/device-tree/model").write_bytes(b"Raspberry Pi 4 Model B Rev 1.4\0")

@@ -13,9 +13,12 @@ CORE_HZ = 500_000_000
 
 def simulated_samples(*, start: int, count: int, interval_ms: int, seed: int = 12) -> list[Sampled]:
     """``count`` samples from ``start``: temperature wandering 40-80 C, the ARM clock idling and boosting,
-    memory moving, and now and then a few seconds of under-voltage or throttling."""
+    memory moving, and now and then a few seconds of under-voltage or throttling; CPU, storage and one
+    wired interface's traffic too (from a second generator, so the first readings' values stay as they were)."""
     rng = random.Random(seed)
+    more = random.Random(seed + 1)
     temperature, memory = 50.0, 3_000_000
+    free, written = 20_000_000_000, 1_000_000_000
     rows: list[Sampled] = []
     for index in range(count):
         temperature = min(80.0, max(40.0, temperature + rng.uniform(-0.5, 0.5)))
@@ -25,7 +28,18 @@ def simulated_samples(*, start: int, count: int, interval_ms: int, seed: int = 1
         if rng.random() < 0.001:
             word = rng.choice((0x50005, 0x20002, 0x80008))
         values = {"temperature": round(temperature, 3), "arm": ARM_HZ[busy], "core": CORE_HZ, "memory": memory}
-        rows.append(Sampled(time=start + index * interval_ms, values={**values, "throttle": word}))
+        free -= more.randint(0, 40_000)
+        written += more.randint(0, 400_000)
+        others = {
+            "cpu_usage_percent": round(more.uniform(1, 100 if busy else 20), 1),
+            "cpu_load1": round(more.uniform(0, 4), 2),
+            "storage_root_free_bytes": free,
+            "storage_data_free_bytes": free,
+            "storage_sd_written_bytes": written,
+            "network.eth0.rxBytesPerSecond": round(more.uniform(0, 50_000), 1),
+            "network.eth0.txBytesPerSecond": round(more.uniform(0, 20_000), 1),
+        }
+        rows.append(Sampled(time=start + index * interval_ms, values={**values, **others, "throttle": word}))
     return rows
 
 

@@ -134,6 +134,7 @@ def test_the_dashboard_subscribes_once_and_never_polls(server, watched):
     page.on("websocket", socket)
     live(page, server)
     topics = {"PINS", "PIN_SETTINGS", "TEMPERATURE", "THROTTLE", "FREQUENCY", "MEMORY", "UPTIME", "HISTORY", "EVENTS"}
+    topics |= {"CPU", "STORAGE", "NETWORK", "SENSORS"}  # the cards the declarations add
     page.wait_for_function(
         "() => document.querySelector('#uptime').textContent !== '—'"
     )  # the replies have been rendered

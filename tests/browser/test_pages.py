@@ -48,6 +48,31 @@ def test_the_dashboard_shows_every_reading_with_nothing_leaving_the_server(serve
     watched.assert_clean()
 
 
+def test_the_cpu_storage_and_network_cards_and_the_memory_chart_show(server, watched):
+    page = watched.page
+    page.goto(f"{server.http_url}/")
+    expect(page.locator("#status")).to_have_attribute("data-state", "live")
+    network = rest(server, "/system/network")
+    cpu = page.locator('[data-topic="CPU"]')
+    expect(cpu.locator(".big")).to_contain_text("% busy")
+    expect(cpu.locator("dd").first).to_have_text(re.compile(r"^\d+[.,]\d\d$"))  # the 1-minute load
+    expect(cpu.locator(".card-rows li").first).to_contain_text("cpu0")
+    storage = page.locator('[data-topic="STORAGE"]')
+    expect(storage.locator(".big")).to_contain_text(re.compile(r"\d.* [kMGT]?B"))
+    expect(storage.locator(".card-error")).to_be_hidden()
+    # The address to bookmark, as this page's URL on it (this machine's own address: its kernel answers).
+    if network["address"] is not None:
+        port = server.http_url.rsplit(":", 1)[1]
+        expect(page.locator("#network-address")).to_have_text(f"http://{network['address']}:{port}/")
+    expect(page.locator('[data-topic="NETWORK"] .card-rows li')).to_have_count(len(network["interfaces"]))
+    # Memory charted from the history (a reading's History.chart), beside temperature and clocks.
+    expect(page.locator("#chart-memory canvas")).to_have_count(1)
+    expect(page.locator("#readout-memory")).to_contain_text("Memory available")
+    # The board, not the kernel's build string.
+    expect(page.locator("#platform")).not_to_contain_text("SMP")
+    watched.assert_clean()
+
+
 def test_an_output_is_toggled_from_the_header_and_the_server_agrees(server, watched):
     page = watched.page
     page.goto(f"{server.http_url}/")
@@ -113,7 +138,7 @@ def test_the_api_docs_render_swagger_ui_with_every_route(server, watched):
     page = watched.page
     page.goto(f"{server.http_url}/docs")
     routes = page.locator(".opblock-summary-path")
-    expect(routes).to_have_count(17)
+    expect(routes).to_have_count(19)
     paths = {text.strip().replace("\u200b", "") for text in routes.all_inner_texts()}
     assert paths == {
         "/pins",
@@ -124,6 +149,8 @@ def test_the_api_docs_render_swagger_ui_with_every_route(server, watched):
         "/system/cpu",
         "/system/storage",
         "/system/network",
+        "/system/sensors",
+        "/system/sensors/{sensor_id}",
         "/system/platform",
         "/system/temperature",
         "/system/throttle",
@@ -143,7 +170,7 @@ def test_the_websocket_page_is_linked_from_the_dashboard(server, watched):
     page.goto(f"{server.http_url}/")
     page.get_by_role("link", name="WebSocket API").first.click()
     expect(page.locator("h1")).to_have_text("WebSocket API")
-    expect(page.locator("section.action")).to_have_count(16)
+    expect(page.locator("section.action")).to_have_count(17)
     expect(page.locator(".endrpi-topbar a[aria-current='page']")).to_have_text("WebSocket API")
     watched.assert_clean()
 
