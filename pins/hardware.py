@@ -265,6 +265,7 @@ class PinMux:
         self._device = GPIOMEM_RP1 if self.rp1 else GPIOMEM.get(chip_label, ("dev/gpiomem", 4096))
         self._map: mmap.mmap | None = None
         self._unmappable = False
+        self._debugfs_dir: Path | Literal[False] | None = False  # False: not looked for yet
         self._lock = threading.Lock()
 
     def _open(self, *, writable: bool) -> mmap.mmap:
@@ -296,14 +297,19 @@ class PinMux:
             view.release()
 
     def _debugfs(self) -> Path | None:
-        """This controller's debugfs directory (``3f200000.gpio-pinctrl-bcm2835``), when readable."""
-        try:
-            for path in sorted(host_path(DEBUGFS_PINCTRL).iterdir()):
-                if path.name.endswith(self.label) and (path / "pins").exists():
-                    return path
-        except OSError:
-            pass
-        return None
+        """This controller's debugfs directory (``3f200000.gpio-pinctrl-bcm2835``), when readable; looked
+        for once (debugfs is mounted at boot, and only root may list it)."""
+        if self._debugfs_dir is False:
+            found: Path | None = None
+            try:
+                for path in sorted(host_path(DEBUGFS_PINCTRL).iterdir()):
+                    if path.name.endswith(self.label) and (path / "pins").exists():
+                        found = path
+                        break
+            except OSError:
+                pass
+            self._debugfs_dir = found
+        return self._debugfs_dir
 
     @property
     def source(self) -> str | None:
