@@ -1,4 +1,7 @@
-"""End to end: the sampler starts with daphne, its samples reach the API, and a stop writes the buffer."""
+"""End to end: the sampler starts with the server, its samples reach the API, and a stop writes the buffer.
+
+Under daphne (its reactor runs the start-up work) and under uvicorn (the ASGI lifespan protocol does).
+"""
 
 from __future__ import annotations
 
@@ -32,6 +35,11 @@ def samples_counted(server: LiveServer, at_least: int, deadline: float = 30) -> 
     raise AssertionError(f"fewer than {at_least} samples after {deadline}s")
 
 
+@pytest.fixture(params=["daphne", "uvicorn"])
+def uvicorn(request) -> bool:
+    return bool(request.param == "uvicorn")
+
+
 @pytest.fixture
 def env(tmp_path):
     tree = HostTree(tmp_path / "host")
@@ -48,8 +56,8 @@ def stored_samples(data_dir) -> int:
         return count
 
 
-def test_the_sampler_runs_with_the_server_and_writes_on_schedule(tmp_path, env):
-    with live_server(tmp_path / "data", {**env, "ENDRPI_HISTORY_FLUSH_INTERVAL": "1"}) as server:
+def test_the_sampler_runs_with_the_server_and_writes_on_schedule(tmp_path, env, uvicorn):
+    with live_server(tmp_path / "data", {**env, "ENDRPI_HISTORY_FLUSH_INTERVAL": "1"}, uvicorn=uvicorn) as server:
         samples_counted(server, 3)
         deadline = time.monotonic() + 30
         while stored_samples(tmp_path / "data") < 2:
@@ -61,8 +69,8 @@ def test_the_sampler_runs_with_the_server_and_writes_on_schedule(tmp_path, env):
         assert answer["readings"]["frequency"]["arm"]["mean"][-1] is None  # no firmware here
 
 
-def test_samples_wait_in_memory_until_the_server_stops(tmp_path, env):
-    with live_server(tmp_path / "data", {**env, "ENDRPI_HISTORY_FLUSH_INTERVAL": "3600"}) as server:
+def test_samples_wait_in_memory_until_the_server_stops(tmp_path, env, uvicorn):
+    with live_server(tmp_path / "data", {**env, "ENDRPI_HISTORY_FLUSH_INTERVAL": "3600"}, uvicorn=uvicorn) as server:
         served = samples_counted(server, 2)
         assert stored_samples(tmp_path / "data") == 0
     assert stored_samples(tmp_path / "data") >= served
