@@ -216,6 +216,20 @@ def lane() -> None:
         levels == {"hi", "lo"} and read18.state == 0.5,
         {"levels": sorted(levels), "read": vars(read18)},
     )
+    # Under 1 %: gpiozero's LGPIOPin would pass lgpio int(0.005 * 100) = 0 and run PWM at 0 % (never
+    # high); Endrpi passes lgpio's tx_pwm the float 0.5 (50 us high of each 10,000 us period).
+    services.pin_configurations_update(changes={18: OutputChange(state=0.005)})
+    line = gpio.factory.pin(18)  # gpiozero's pin: its state reads the line's level (lgpio gpio_read)
+    samples = 20_000
+    high = sum(1 for _ in range(samples) if line.state)
+    read18 = services.pin_configuration_read(pin=18)
+    # Emulated, lgpio's PWM thread wakes late, so a 50 us pulse lasts longer (538 of 20,000 samples
+    # were high in one run): the bound only tells "driven" from "never high" and from "stuck high".
+    check(
+        "PWM at 0.5 %: the line is high in some samples, under a quarter of them; reads 0.005",
+        0 < high < samples * 0.25 and read18.state == 0.005,
+        {"high samples": high, "of": samples, "read": vars(read18)},
+    )
     services.pin_configurations_update(changes={18: OutputChange(state=0.0)})
     check("PWM stopped at 0: low", debugfs_pin(18) == "function gpio_out in lo", debugfs_pin(18))
 
