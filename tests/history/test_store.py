@@ -285,3 +285,17 @@ def test_a_full_buffer_drops_its_oldest_and_still_answers(store):
     assert store.buffer[0] == rows[10]
     answer = store.history(readings=READINGS, since=START, until=START + DAY_MS, points=100)
     assert sum(answer["count"]) == BUFFER_LIMIT
+
+
+def test_buffered_samples_join_a_query_as_numbers_only(store):
+    """The buffer is written into the query's SQL as literals: a value that is not a number is refused
+    (never text in SQL), and a float that is not finite is NULL."""
+    store.add_sample(Sampled(time=START, values={"temperature": float("nan"), "memory": 5}))
+    answer = store.history(readings=["temperature", "memory"], since=START, until=START + 60_000, points=2)
+    assert answer["readings"]["temperature"]["systemOnChip"]["max"] == [None]
+    assert answer["readings"]["memory"]["available"]["max"] == [5]
+    text: Any = "1); DROP TABLE history_sample; --"
+    store.add_sample(Sampled(time=START + 10_000, values={"temperature": text}))
+    with pytest.raises(TypeError, match="a history sample holds numbers"):
+        store.history(readings=["temperature"], since=START, until=START + 60_000, points=2)
+    assert Sample.objects.count() == 0
