@@ -193,6 +193,8 @@ def daphne_start(reactor: Any) -> None:
             await server_start()
         except ServerCannotStart as error:
             refuse(error)
+        except Exception:  # a fault in the start-up machinery itself: said, and the server serves on
+            logger.exception("Start-up failed")
         ports_release(reactor, ports)
 
     def begin() -> None:

@@ -108,6 +108,19 @@ async def test_under_daphne_start_up_waits_for_the_reactor_with_the_ports_guarde
     assert ran == ["start, accepting: False", "stop"]
 
 
+async def test_a_fault_in_the_start_up_work_itself_is_logged_and_the_ports_still_open(monkeypatch, no_guard, caplog):
+    port = Port(HTTPFactory(None))
+    reactor = FakeReactor([port])
+
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(startup, "server_start", broken)
+    startup.daphne_start(reactor)
+    await asyncio_wait_for(lambda: port in reactor.readers)
+    assert "Start-up failed" in caplog.text
+
+
 def test_a_tls_port_is_guarded_inside_its_tls_factory_so_the_guard_reads_http(no_guard):
     daphne_factory = HTTPFactory(None)
     tls = TLSMemoryBIOFactory(CertificateOptions(), False, daphne_factory)  # type: ignore[arg-type]
