@@ -37,7 +37,7 @@ def main() -> None:
         try:
             with sync_playwright() as driver:
                 browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": 1366, "height": 900})
+                page = browser.new_page(viewport={"width": 1366, "height": 1400})
                 page.goto(f"{server.http_url}/")
                 expect(page.locator("#status")).to_have_attribute("data-state", "live")
                 expect(page.locator("#temperature")).not_to_have_text("—")
