@@ -88,3 +88,19 @@ async def test_frames_are_answered_in_order_and_the_consumer_ends_when_the_clien
     await communicator.disconnect()
     await asyncio.wait_for(communicator.future, timeout=5)  # the application instance has ended
     assert communicator.future.exception() is None
+
+
+def test_no_consumer_replaces_channels_dispatch():
+    """Channels' ``dispatch`` (its database clean-up, then the handler named after the message type) is used
+    as it is: frames skip it by being answered in the consumer's own loop, not by overriding it."""
+    from channels.consumer import AsyncConsumer
+
+    from endrpi_project.routing import EndrpiConsumer
+    from endrpi_project.websocket import consumers
+
+    mine: list[type[AsyncConsumer]] = [
+        value for value in vars(consumers).values() if isinstance(value, type) and issubclass(value, AsyncConsumer)
+    ]
+    mine.append(EndrpiConsumer)
+    for consumer in mine:
+        assert consumer.dispatch is AsyncConsumer.dispatch, f"{consumer.__name__} overrides Channels' dispatch"
