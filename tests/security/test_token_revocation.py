@@ -47,6 +47,7 @@ class Ticker:
 def ticker(monkeypatch) -> Iterator[Ticker]:
     ticker = Ticker()
     monkeypatch.setattr(token_watch, "sleep", ticker.sleep)
+    monkeypatch.setattr(token_watch, "_failure_logged", None)  # a failure logged by an earlier test is not this one's
     yield ticker
     assert not token_watch.held(), "a closed connection still holds its token in the watcher"
 
