@@ -8,8 +8,9 @@ from django.urls import include, path
 from django.utils.functional import lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
+from endrpi_project.api.schema import SchemaView
 from endrpi_project.pages import views
 
 admin.site.site_header = "Endrpi settings"
@@ -29,7 +30,7 @@ urlpatterns = [
         ),
     ),
     path("admin/", admin.site.urls),
-    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema", SchemaView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("docs/websocket", views.websocket_docs, name="websocket-docs"),
     path("", include("system.urls")),

@@ -136,10 +136,10 @@ def test_a_locked_pins_editor_says_so_and_the_server_refuses_it_all_the_same(ser
 
 def test_the_api_docs_render_swagger_ui_with_every_route(server, watched):
     page = watched.page
-    page.goto(f"{server.http_url}/docs")
-    routes = page.locator(".opblock-summary-path")
     # One entry per operation of the server's own schema (readings declared later add routes).
     schema = rest(server, "/api/schema?format=json")
+    page.goto(f"{server.http_url}/docs")
+    routes = page.locator(".opblock-summary-path")
     expect(routes).to_have_count(sum(len(operations) for operations in schema["paths"].values()))
     paths = {text.strip().replace("\u200b", "") for text in routes.all_inner_texts()}
     assert paths == set(schema["paths"])
