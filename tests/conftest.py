@@ -66,6 +66,22 @@ def host_root(tmp_path: Path, settings) -> HostTree:
 
 
 @pytest.fixture(autouse=True)
+def token_watch_paused(monkeypatch) -> None:
+    """The token watcher's periodic check waits for a tick no test gives, unless it drives the pause itself
+    (tests/security/test_token_revocation.py): no query from it runs in the background of a test (in the
+    tests' shared in-memory database a reader can lock a table a test is writing). A token saved or deleted
+    still wakes it at once."""
+    import asyncio
+
+    from endrpi_project.access.revocation import token_watch
+
+    async def never(seconds: float) -> None:
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(token_watch, "sleep", never)
+
+
+@pytest.fixture(autouse=True)
 def netlink(monkeypatch) -> None:
     """The kernel's addresses are the fixture Pi's (tests/system/fake_netlink.py), not this machine's."""
     from system.hardware import host
