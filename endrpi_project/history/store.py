@@ -272,25 +272,25 @@ class HistoryStore:
         chosen = [series for series in shape.series if series.reading in readings]
         names = ["samples", *dict.fromkeys(name for series in chosen for name in series.columns)]
         # An inverted range is an empty one.
-        buckets = self._buckets(names, shape, since=since, until=max(until, since), width=width)
-        order = sorted(buckets)
+        # Buckets in time order, as columns: ``column[name]`` is that summary column's value per bucket.
+        order, column = self._buckets(names, shape, since=since, until=max(until, since), width=width)
         out: dict[str, Any] = {
             "since": parsers.format_time(since),
             "until": parsers.format_time(until),
             "bucketSeconds": width / 1000,
             "time": [parsers.format_time(index * width) for index in order],
-            "count": [buckets[index]["samples"] for index in order],
+            "count": list(column["samples"]),
             "readings": {},
         }
-        rows = [buckets[index] for index in order]
         for series in chosen:
-            out["readings"].setdefault(series.reading, {})[series.key] = _line(series, rows)
+            out["readings"].setdefault(series.reading, {})[series.key] = _line(series, column)
         return out
 
     def _buckets(
         self, names: Sequence[str], shape: Layout, *, since: int, until: int, width: int
-    ) -> dict[int, dict[str, Any]]:
-        """Bucket index -> aggregated columns, from the summaries, the samples and the buffer."""
+    ) -> tuple[list[int], dict[str, Sequence[Any]]]:
+        """The bucket indexes in order, and each aggregated column's value per bucket, from the summaries,
+        the samples and the buffer (column-wise: a series is then a few list comprehensions)."""
         granularities = tuple(unit for _, unit in LEVELS if width % unit == 0)
         per_sample = ", ".join(f"{shape.column[name].per_sample} AS {quoted(name)}" for name in names)
         fields = shape.sample_fields
@@ -316,14 +316,18 @@ class HistoryStore:
             prefix = f"WITH buffered ({', '.join(quoted(name) for name in fields)}) AS (VALUES {values}) "
             selects.append(f"SELECT time / {width} AS bucket, {per_sample} FROM buffered")
         if not selects:
-            return {}
+            return [], {name: [] for name in names}
         sql = (
             f"{prefix}SELECT bucket, {_summary_select(names, 'summary', shape)} FROM ({' UNION ALL '.join(selects)}) "
             "GROUP BY bucket ORDER BY bucket"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return {row[0]: dict(zip(names, row[1:], strict=True)) for row in cursor.fetchall()}
+            fetched = cursor.fetchall()
+        if not fetched:
+            return [], {name: [] for name in names}
+        order, *by_column = zip(*fetched, strict=True)
+        return list(order), dict(zip(names, by_column, strict=True))
 
     def events(self, *, since: int, until: int) -> list[dict[str, Any]]:
         """Events that overlap ``[since, until)``, oldest first; those not yet written included."""
@@ -339,23 +343,17 @@ class HistoryStore:
         return [event.wire() for event in sorted(by_key.values(), key=lambda event: (event.start, event.condition))]
 
 
-def _line(series: Series, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    minimum: list[Any] = []
-    mean: list[Any] = []
-    maximum: list[Any] = []
-    for row in rows:
-        count = row.get(series.count) or 0
-        total = row.get(series.total)
-        if not count or total is None:
-            minimum.append(None)
-            mean.append(None)
-            maximum.append(None)
-        elif series.flag:
-            minimum.append(int(total == count))
-            mean.append(round(total / count, 4))
-            maximum.append(int(total > 0))
-        else:
-            minimum.append(row[series.minimum])  # type: ignore[index]
-            mean.append(round(total / count, 3))
-            maximum.append(row[series.maximum])  # type: ignore[index]
+def _line(series: Series, column: dict[str, Sequence[Any]]) -> dict[str, Any]:
+    """One series' min, mean and max per bucket (``None`` where the bucket has none of its samples)."""
+    counts, totals = column[series.count], column[series.total]
+    kept = [bool(count) and total is not None for count, total in zip(counts, totals, strict=True)]
+    if series.flag:
+        minimum = [int(total == count) if ok else None for ok, count, total in zip(kept, counts, totals, strict=True)]
+        mean = [round(total / count, 4) if ok else None for ok, count, total in zip(kept, counts, totals, strict=True)]
+        maximum = [int(total > 0) if ok else None for ok, total in zip(kept, totals, strict=True)]
+    else:
+        low, high = column[series.minimum], column[series.maximum]  # type: ignore[index]
+        minimum = [value if ok else None for ok, value in zip(kept, low, strict=True)]
+        mean = [round(total / count, 3) if ok else None for ok, count, total in zip(kept, counts, totals, strict=True)]
+        maximum = [value if ok else None for ok, value in zip(kept, high, strict=True)]
     return {"unitOfMeasurement": series.unit, "prefix": series.prefix, "min": minimum, "mean": mean, "max": maximum}
