@@ -76,9 +76,9 @@ async def test_discovery_configs_are_retained_and_valid_for_home_assistant(broke
     services.pin_configurations_update(changes={17: OutputChange(state=1.0)})
     async with running_bridge(bridge_settings(broker)):
         async with watching(broker, "homeassistant/#") as first:
-            await eventually(lambda: len(first.latest) >= 15, what="15 configs")
+            await eventually(lambda: len(first.latest) >= 20, what="20 configs")
         async with watching(broker, "homeassistant/#") as seen:  # a later subscriber gets them retained
-            await eventually(lambda: len(seen.latest) >= 15, what="15 retained configs")
+            await eventually(lambda: len(seen.latest) >= 20, what="20 retained configs")
             await asyncio.sleep(0.2)
     configs = {topic: json.loads(payload) for topic, payload in seen.latest.items()}
     assert all(retained for _, _, retained in seen.log)
@@ -89,7 +89,7 @@ async def test_discovery_configs_are_retained_and_valid_for_home_assistant(broke
         "homeassistant/binary_sensor/pi1/gpio22/config",  # exposed and an input
     }
     assert "homeassistant/switch/pi1/gpio27/config" not in configs  # controllable, but an input
-    assert len(configs) == 15
+    assert len(configs) == 20  # the readings' 18 entities (tests/mqtt/test_discovery.py) and two pins
     for topic, config in configs.items():
         assert config_problems(topic, config) == [], topic
     assert configs["homeassistant/switch/pi1/gpio17/config"]["name"] == "Garage relay"
@@ -150,10 +150,10 @@ async def test_a_refused_command_publishes_an_error_and_changes_nothing(broker, 
 
 async def test_home_assistant_birth_republishes_every_config(broker):
     async with running_bridge(bridge_settings(broker)), watching(broker, "homeassistant/+/pi1/+/config") as seen:
-        await eventually(lambda: len(seen.latest) == 14, what="the configs")  # 13 readings + GPIO22
+        await eventually(lambda: len(seen.latest) == 19, what="the configs")  # 18 readings + GPIO22
         mark = len(seen.log)
         await seen.client.publish("homeassistant/status", "online", qos=1)
-        await eventually(lambda: len({topic for topic, _, _ in seen.log[mark:]}) == 14, what="the configs again")
+        await eventually(lambda: len({topic for topic, _, _ in seen.log[mark:]}) == 19, what="the configs again")
         assert all(not retained for _, _, retained in seen.log[mark:])  # sent live, not replayed by the broker
         await seen.client.publish("homeassistant/status", "offline", qos=1)
 
