@@ -194,8 +194,13 @@ LINKS = Reading(
 RECEIVED: dict[str, float] = {}
 
 
-def test_series_found_at_run_time_get_columns_of_their_own_and_stay_in_the_history(client):
-    sampler = Sampler(store=HistoryStore(retention_ms=86_400_000), interval=10, flush_interval=60)
+def test_series_found_at_run_time_get_columns_of_their_own_and_stay_in_the_history(client, monkeypatch):
+    from endrpi_project.history import sampler as sampler_module
+
+    # Two samples 10 s apart, in one ten-minute block (so in one bucket of any answer below).
+    times = iter([1_795_000_020_000, 1_795_000_030_000])
+    monkeypatch.setattr(sampler_module, "_now_ms", lambda: next(times))
+    sampler = Sampler(store=HistoryStore(retention_ms=86_400_000 * 365 * 10), interval=10, flush_interval=60)
     with readings_declared([*declarations.READINGS, LINKS]):
         RECEIVED.update({"eth0": 1000.0, "wlan-1": 10.0})
         [sample] = [data for _, action, data in sampler._tick(True, True) if action == HISTORY_UPDATED]
@@ -207,7 +212,10 @@ def test_series_found_at_run_time_get_columns_of_their_own_and_stay_in_the_histo
         assert answer["readings"]["links"]["eth0.rxBytesPerSecond"]["mean"] == [2000.0]
         assert answer["readings"]["links"]["eth0.rxBytesPerSecond"]["unitOfMeasurement"] == "BYTE"
         assert answer["readings"]["links"]["wlan-1.rxBytesPerSecond"]["max"] == [10.0]
-        response = client.get("/system/history?readings=links,temperature&since=-1h", HTTP_ACCEPT="application/json")
+        response = client.get(
+            "/system/history?readings=links,temperature&since=2026-11-18T00:00:00Z&until=2026-11-19T00:00:00Z&points=2",
+            HTTP_ACCEPT="application/json",
+        )
         assert response.json()["readings"]["links"]["wlan-1.rxBytesPerSecond"]["mean"] == [10.0]
         assert response.json()["readings"]["temperature"]["systemOnChip"]["mean"] == [48.312]
 
