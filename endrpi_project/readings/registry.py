@@ -82,19 +82,22 @@ def per_table(build: Callable[[ReadingTable], T]) -> Callable[[], T]:
 _ABSENT = {errno.ENOENT, errno.ENODEV, errno.ENXIO, errno.ENOTDIR}
 
 
-def failure_summary(title: str, source: str, error: BaseException) -> str:
+def failure_summary(title: str, source: str | None, error: BaseException) -> str:
     """One plain sentence for a person, from the error's type: ``Temperature unavailable: this machine has
-    no SoC thermal sensor``. The technical message (paths, the OS's words) stays in the error's message."""
+    no SoC thermal sensor``. The technical message (paths, the OS's words) stays in the error's message.
+    Without a ``source`` (a reading that names none) the sentence says "it"."""
+    absent = isinstance(error, FileNotFoundError) or (isinstance(error, OSError) and error.errno in _ABSENT)
     if isinstance(error, TimeoutError):
-        cause = f"its {source} did not answer in time"
+        cause = f"its {source} did not answer in time" if source else "it did not answer in time"
     elif isinstance(error, PermissionError):
-        cause = f"the server is not allowed to read its {source}"
-    elif isinstance(error, FileNotFoundError) or (isinstance(error, OSError) and error.errno in _ABSENT):
-        cause = f"this machine has no {source}"
+        cause = f"the server is not allowed to read its {source}" if source else "the server is not allowed to read it"
+    elif absent:
+        cause = f"this machine has no {source}" if source else "this machine does not have what it is read from"
     elif isinstance(error, ValueError):
-        cause = f"its {source} answered something the server does not understand"
+        thing = f"its {source}" if source else "this machine"
+        cause = f"{thing} answered something the server does not understand"
     else:
-        cause = f"its {source} could not be read"
+        cause = f"its {source} could not be read" if source else "it could not be read"
     return f"{title} unavailable: {cause}"
 
 
@@ -102,12 +105,12 @@ def reading_failed(
     what: str, error: OSError | ValueError, *, title: str | None = None, source: str | None = None
 ) -> ReadingFailed:
     """``Failed to query <what>: <why>``: the one message of a reading that failed, with its plain
-    sentence (:func:`failure_summary`): ``title`` is the reading as a page names it, ``source`` what it is
-    read from (both default to ``what``)."""
+    sentence (:func:`failure_summary`): ``title`` is the reading as a page names it (default: ``what``),
+    ``source`` what it is read from (default: none named)."""
     if isinstance(error, ReadingFailed):
         return error
     reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-    summary = failure_summary(title or what[:1].upper() + what[1:], source or what, error)
+    summary = failure_summary(title or what[:1].upper() + what[1:], source, error)
     return ReadingFailed(f"Failed to query {what}: {reason}", summary=summary)
 
 

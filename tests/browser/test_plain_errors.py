@@ -68,6 +68,12 @@ def test_charts_with_nothing_to_draw_say_why_instead_of_drawing_empty_axes(unrea
     expect(page.locator("#empty-clocks")).to_be_visible()
     expect(page.locator("#chart-temperature")).to_be_hidden()
     expect(page.locator("#chart-clocks")).to_be_hidden()
+    # The charts the declarations add (memory, CPU) say so too, rather than draw empty axes.
+    extra = page.locator(".chart-extra")
+    for index in range(extra.count()):
+        chart_id = (extra.nth(index).get_attribute("id") or "").removeprefix("chart-")
+        expect(page.locator(f"#empty-{chart_id}")).to_contain_text("could not read it")
+        expect(extra.nth(index)).to_be_hidden()
     watched.assert_clean()
 
 

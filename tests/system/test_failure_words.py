@@ -36,6 +36,11 @@ def test_the_plain_sentence_follows_the_errors_type(error, sentence):
     assert failure_summary("Temperature", "SoC thermal sensor", error) == sentence
 
 
+def test_a_reading_that_names_no_source_still_reads_plainly():
+    sentence = failure_summary("Network", None, FileNotFoundError(2, "No such file or directory"))
+    assert sentence == "Network unavailable: this machine does not have what it is read from"
+
+
 def test_a_missing_thermal_zone_is_a_machine_without_the_sensor_and_the_detail_stays_in_the_message(host_root):
     host_root.remove("sys/class/thermal/thermal_zone0/temp")
     with pytest.raises(ReadingFailed) as failed:

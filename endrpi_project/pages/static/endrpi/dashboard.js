@@ -906,6 +906,13 @@
       $("#chart-clocks").hidden = nothing || noClocks;
       $("#readout-temperature").classList.toggle("quiet", nothing || noTemperature);
       $("#readout-clocks").classList.toggle("quiet", nothing || noClocks);
+      for (const extra of CHARTS) {
+        const none = this.loaded && !nothing && !extra.keys.some((key) => known(columns.extra[chartKey(extra, key)]));
+        const empty = $(`#empty-${extra.id}`);
+        if (empty) empty.hidden = !none;
+        $(`#chart-${extra.id}`).hidden = nothing || none;
+        $(`#readout-${extra.id}`).classList.toggle("quiet", nothing || none);
+      }
       const chart = $("#chart-temperature");
       chart.dataset.points = String(this.data.time.length);
       chart.dataset.samples = String(this.data.count.reduce((sum, count) => sum + count, 0));
