@@ -31,8 +31,10 @@ class EndrpiError(Exception):
     """Root of every error a client is meant to see. Carries its HTTP status and a message.
 
     ``summary``: where the message is technical (device paths, a firmware's words), one plain sentence
-    for a person ("Temperature unavailable: this machine has no SoC thermal sensor"); pages show it
-    with the message folded away, and REST and WebSocket carry it beside the message.
+    for a person ("Temperature unavailable: this machine has no SoC thermal sensor"). Pages show it with
+    the message folded away: the dashboard from the WebSocket envelope (``"summary"`` beside ``error``),
+    the browsable API from the REST response (:func:`exception_handler`); a REST JSON body stays exactly
+    the ``Message`` of the contract.
     """
 
     status_code: int = status.HTTP_500_INTERNAL_SERVER_ERROR
@@ -177,13 +179,21 @@ def error_summary(exc: BaseException) -> str | None:
     return exc.summary if isinstance(exc, EndrpiError) else None
 
 
-def error_body(message: str, summary: str | None) -> dict[str, str]:
-    """A ``Message`` body: ``{"message"}``, with ``"summary"`` where the error has a plain sentence."""
-    return {"message": message} if summary is None else {"message": message, "summary": summary}
+class ErrorResponse(Response):
+    """A REST error: its body the ``Message``, and beside it (never in it) the error's plain ``summary``."""
+
+    def __init__(self, data: dict[str, str], *, status: int, headers: dict[str, str], summary: str | None) -> None:
+        super().__init__(data, status=status, headers=headers)
+        self.summary = summary
 
 
 def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
-    """DRF's ``EXCEPTION_HANDLER``: every error becomes ``{"message": ...}``, never a traceback."""
+    """DRF's ``EXCEPTION_HANDLER``: every error becomes ``{"message": ...}``, never a traceback.
+
+    The body is exactly the contract's ``Message``, in every format. An error's plain sentence
+    (:func:`error_summary`) rides on the response object as ``summary``, outside the body: only the
+    browsable API's page shows it (``pages/overrides/rest_framework/api.html``), with the message folded away.
+    """
     status_code, message = error_message(exc)
     headers: dict[str, str] = {}
     if isinstance(exc, drf_exceptions.APIException):
@@ -193,7 +203,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
         wait = getattr(exc, "wait", None)
         if wait is not None:
             headers["Retry-After"] = str(int(wait))
-    return Response(error_body(message, error_summary(exc)), status=status_code, headers=headers)
+    return ErrorResponse({"message": message}, status=status_code, headers=headers, summary=error_summary(exc))
 
 
 # --- JSON error pages for requests no DRF view answers (urls.handler400/404/500) ---

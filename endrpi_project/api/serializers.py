@@ -12,10 +12,6 @@ class MessageSerializer(serializers.Serializer[Any]):
     """`{"message": "..."}`: what every REST error (and a successful pin update) answers with."""
 
     message = serializers.CharField()
-    summary = serializers.CharField(
-        required=False,
-        help_text="Where the message is technical (a reading that failed): the same in one plain sentence.",
-    )
 
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:

@@ -1,5 +1,6 @@
-"""A reading that cannot be taken says so in one plain sentence (``summary``) beside its technical message,
-the same on every edge: the service's typed error, REST's Message and the WebSocket envelope."""
+"""A reading that cannot be taken says so in one plain sentence (``summary``) beside its technical message:
+the service's typed error, the WebSocket envelope and the browsable API's page; a REST JSON body stays
+exactly the contract's Message."""
 
 from __future__ import annotations
 
@@ -59,14 +60,35 @@ def test_no_firmware_is_said_plainly_without_its_sources_list(vcgencmd, settings
     assert "vcgencmd" in failed.value.message  # the detail is kept for whoever unfolds it
 
 
-def test_rest_carries_the_sentence_beside_the_message(client, host_root):
+def test_rest_json_stays_exactly_a_message_without_the_sentence(client, host_root):
+    """The contract's Message is ``{"message": string}``: the sentence is for pages, not for REST clients."""
     host_root.remove("sys/class/thermal/thermal_zone0/temp")
     response = client.get("/system/temperature", HTTP_ACCEPT="application/json")
     assert response.status_code == 500
-    assert response.json() == {
-        "message": "Failed to query system on chip temperature: No such file or directory",
-        "summary": "Temperature unavailable: this machine has no SoC thermal sensor",
-    }
+    assert response.json() == {"message": "Failed to query system on chip temperature: No such file or directory"}
+
+
+def test_the_browsable_api_leads_with_the_sentence_and_folds_the_message_away(client, host_root):
+    host_root.remove("sys/class/thermal/thermal_zone0/temp")
+    response = client.get("/system/temperature", HTTP_ACCEPT="text/html")
+    assert response.status_code == 500
+    page = response.content.decode()
+    failure = page[page.index('<div class="endrpi-failure"') :]
+    failure = failure[: failure.index("</div>")]
+    assert (
+        '<p class="endrpi-failure-summary">Temperature unavailable: this machine has no SoC thermal sensor</p>'
+        in failure
+    )
+    assert (
+        '<details class="endrpi-failure-detail"><summary>Technical detail</summary>'
+        "<code>Failed to query system on chip temperature: No such file or directory</code></details>"
+    ) in failure
+
+
+def test_the_browsable_api_shows_no_sentence_for_an_error_without_one(client):
+    response = client.get("/pins/GPIO99", HTTP_ACCEPT="text/html")
+    assert response.status_code == 404
+    assert "endrpi-failure" not in response.content.decode()
 
 
 def test_an_error_with_no_plain_sentence_stays_a_plain_message(client):

@@ -1088,7 +1088,7 @@
       const response = await fetch("/system/platform", { headers });
       const body = await response.json();
       if (!response.ok) {
-        line.textContent = body.summary || `Platform unavailable: ${body.message || `HTTP ${response.status}`}`;
+        line.textContent = `Platform unavailable: ${body.message || `HTTP ${response.status}`}`; // a REST body is only a Message
         line.title = body.message || "";
         return;
       }
