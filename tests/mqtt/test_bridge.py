@@ -15,6 +15,7 @@ import pytest
 from endrpi_project.mqtt import bridge as bridge_module
 from endrpi_project.mqtt.bridge import BACKOFF_MAX
 from endrpi_project.mqtt.commands import command_bucket_reset
+from endrpi_project.readings.registry import reading_table
 from pins import naming, services
 from pins.configuration import InputChange, OutputChange
 from pins.models import PinSetting
@@ -72,27 +73,68 @@ async def test_connecting_publishes_availability_device_readings_and_every_pin(b
         }
 
 
+def declared_configs(state: dict[str, Any] | None) -> set[str]:
+    """The reading entities' config topics, from the declarations: each reading's ``home_assistant``, and
+    what its ``home_assistant_found`` finds in its section of the published ``state`` (sensors)."""
+    topics = set()
+    for reading in reading_table().readings:
+        entities = list(reading.home_assistant)
+        section = (state or {}).get(reading.key)
+        if reading.home_assistant_found is not None and section is not None:
+            entities += reading.home_assistant_found(section)
+        topics |= {f"homeassistant/{entity.component}/pi1/{entity.object_id}/config" for entity in entities}
+    return topics
+
+
+# The pins the mqtt_settings fixture announces: GPIO17 controllable (a switch once it is an output),
+# GPIO22 exposed (an input); GPIO27 is controllable but an input, so it has none.
+SWITCH_17 = "homeassistant/switch/pi1/gpio17/config"
+SENSOR_22 = "homeassistant/binary_sensor/pi1/gpio22/config"
+
+
+def published_state(watcher) -> dict[str, Any] | None:
+    payload = watcher.latest.get("endrpi/pi1/system")
+    return None if payload is None else json.loads(payload)
+
+
+def configs_in(topics) -> set[str]:
+    return {topic for topic in topics if topic.startswith("homeassistant/") and topic.endswith("/config")}
+
+
+async def all_retained_delivered(watcher) -> None:
+    """Wait until the broker has delivered every retained message of the watcher's subscription: it sends
+    them on subscribing, before any later message, so a marker published after them arrives last."""
+    marker = f"homeassistant/endrpi-test-marker/{id(watcher)}"
+    await watcher.client.subscribe(marker, qos=1)
+    await watcher.client.publish(marker, "end of retained", qos=1)
+    await eventually(lambda: marker in watcher.latest, what="the marker after the retained messages")
+
+
 async def test_discovery_configs_are_retained_and_valid_for_home_assistant(broker):
     services.pin_configurations_update(changes={17: OutputChange(state=1.0)})
+
+    def expected(watcher) -> set[str] | None:
+        state = published_state(watcher)
+        return None if state is None else declared_configs(state) | {SWITCH_17, SENSOR_22}
+
     async with running_bridge(bridge_settings(broker)):
-        async with watching(broker, "homeassistant/#") as first:
-            await eventually(lambda: len(first.latest) >= 20, what="20 configs")
-        async with watching(broker, "homeassistant/#") as seen:  # a later subscriber gets them retained
-            await eventually(lambda: len(seen.latest) >= 20, what="20 retained configs")
-            await asyncio.sleep(0.2)
-    configs = {topic: json.loads(payload) for topic, payload in seen.latest.items()}
-    assert all(retained for _, _, retained in seen.log)
-    assert set(configs) >= {
-        "homeassistant/sensor/pi1/soc_temperature/config",
-        "homeassistant/binary_sensor/pi1/under_voltage/config",
-        "homeassistant/switch/pi1/gpio17/config",  # controllable and an output
-        "homeassistant/binary_sensor/pi1/gpio22/config",  # exposed and an input
-    }
+        async with watching(broker, "homeassistant/#", "endrpi/pi1/system") as first:
+            await eventually(
+                lambda: (wanted := expected(first)) is not None and configs_in(first.latest) >= wanted,
+                what="every declared config",
+            )
+        async with watching(broker, "homeassistant/#", "endrpi/pi1/system") as seen:  # later: they are retained
+            await all_retained_delivered(seen)
+    wanted = expected(seen)
+    configs = {topic: json.loads(seen.latest[topic]) for topic in configs_in(seen.latest)}
+    assert all(retained for topic, _, retained in seen.log if topic in configs)
+    assert "homeassistant/sensor/pi1/soc_temperature/config" in configs
+    assert "homeassistant/binary_sensor/pi1/under_voltage/config" in configs
     assert "homeassistant/switch/pi1/gpio27/config" not in configs  # controllable, but an input
-    assert len(configs) == 20  # the readings' 18 entities (tests/mqtt/test_discovery.py) and two pins
+    assert set(configs) == wanted  # every declared entity and the two pins, nothing else
     for topic, config in configs.items():
         assert config_problems(topic, config) == [], topic
-    assert configs["homeassistant/switch/pi1/gpio17/config"]["name"] == "Garage relay"
+    assert configs[SWITCH_17]["name"] == "Garage relay"
 
 
 async def test_state_follows_rest_websocket_and_input_edges(broker, gpio):
@@ -149,12 +191,29 @@ async def test_a_refused_command_publishes_an_error_and_changes_nothing(broker, 
 
 
 async def test_home_assistant_birth_republishes_every_config(broker):
-    async with running_bridge(bridge_settings(broker)), watching(broker, "homeassistant/+/pi1/+/config") as seen:
-        await eventually(lambda: len(seen.latest) == 19, what="the configs")  # 18 readings + GPIO22
+    async with (
+        running_bridge(bridge_settings(broker)),
+        watching(broker, "homeassistant/+/pi1/+/config", "endrpi/pi1/system") as seen,
+    ):
+
+        def expected() -> set[str] | None:
+            state = published_state(seen)
+            return None if state is None else declared_configs(state) | {SENSOR_22}
+
+        await eventually(
+            lambda: (wanted := expected()) is not None and configs_in(seen.latest) >= wanted, what="the configs"
+        )
+        wanted = expected()
+        assert wanted is not None
         mark = len(seen.log)
         await seen.client.publish("homeassistant/status", "online", qos=1)
-        await eventually(lambda: len({topic for topic, _, _ in seen.log[mark:]}) == 19, what="the configs again")
+
+        def again() -> set[str]:
+            return configs_in(topic for topic, _, _ in seen.log[mark:])
+
+        await eventually(lambda: again() >= wanted, what="the configs again")
         assert all(not retained for _, _, retained in seen.log[mark:])  # sent live, not replayed by the broker
+        assert again() == wanted  # nothing else is announced
         await seen.client.publish("homeassistant/status", "offline", qos=1)
 
 
