@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import json
+import threading
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from endrpi_project.history.sampler import HISTORY_UPDATED, Sampler
 from endrpi_project.history.store import HistoryStore
-from sensors import services
+from sensors import hardware, services
 from tests.helpers import http_get, websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -152,3 +154,26 @@ def test_a_sensor_unplugged_keeps_its_history_and_one_plugged_in_gets_a_column(s
     kept = response.json()["readings"]["sensors"]
     assert 21.562 in kept["w1-28-0316a2797f7f.temperature"]["mean"]  # from before it was unplugged
     assert kept["iio-bme280-1-0076-pressure.pressure"]["unitOfMeasurement"] == "HECTOPASCAL"
+
+
+async def test_a_slow_sensor_read_holds_up_neither_the_event_loop_nor_other_clients(sysfs, monkeypatch):
+    """A 1-wire conversion takes the kernel ~750 ms: READ_SENSORS waits for it off the event loop, so
+    another client is answered meanwhile."""
+    sysfs.w1_probe("28-0316a2797f7f", 21562)
+    release = threading.Event()
+    real = hardware.channel_read
+
+    def slow(channel):
+        release.wait(10)
+        return real(channel)
+
+    monkeypatch.setattr(hardware, "channel_read", slow)
+    async with websocket() as waiting, websocket() as other:
+        await waiting.communicator.send_to(text_data=json.dumps({"action": "READ_SENSORS", "id": 1}))
+        answer = await other.request("READ_UPTIME", id=2)
+        assert (answer["id"], answer["success"]) == (2, True)
+        assert release.is_set() is False  # answered while the sensor read was still going on
+        release.set()
+        sensors = await waiting.receive()
+    assert sensors["id"] == 1
+    assert sensors["data"]["sensors"]["w1-28-0316a2797f7f"]["value"]["quantity"] == 21.562
