@@ -281,17 +281,24 @@ def _interval() -> float:
     return interval
 
 
+def _max_age() -> float:
+    """How old a reading callers take as it is: one interval, or two while the server's own refresh runs
+    (it keeps them fresh; a caller landing just after an interval must not read every sensor again in
+    its own thread: the history sampler, sampling on the same interval, would on every other tick)."""
+    return _interval() * (2 if _task is not None else 1)
+
+
 def sensors_read() -> Sensors:
     """Every sensor's latest reading (refreshed first if older than the interval); blocks this thread."""
-    return Sensors(tuple(sensor_monitor().read(max_age=_interval())))
+    return Sensors(tuple(sensor_monitor().read(max_age=_max_age())))
 
 
 async def sensors_aread() -> Sensors:
     """:func:`sensors_read` for the event loop: the latest at once, or a refresh in a worker thread."""
     monitor = sensor_monitor()
-    if monitor.fresh(_interval()):
+    if monitor.fresh(_max_age()):
         return Sensors(tuple(monitor.sensors()))
-    return Sensors(tuple(await asyncio.to_thread(monitor.read, max_age=_interval())))
+    return Sensors(tuple(await asyncio.to_thread(monitor.read, max_age=_max_age())))
 
 
 def sensor_read(*, sensor_id: str) -> Sensor:

@@ -6,6 +6,7 @@ import errno
 import threading
 
 import pytest
+from django.conf import settings
 
 from sensors import hardware, services
 from sensors.models import SensorSetting
@@ -146,3 +147,28 @@ def test_one_sensor_by_id_and_an_unknown_one(sysfs):
     assert services.sensor_read(sensor_id="hwmon-pwmfan-cooling_fan-fan1").value == 0
     with pytest.raises(NotFound, match="No sensor `nope`"):
         services.sensor_read(sensor_id="nope")
+
+
+def test_while_the_server_refreshes_callers_do_not_read_the_sensors_again_on_its_interval(sysfs, monkeypatch):
+    """The history samples every 10 s, as the server refreshes the sensors: a reading a little older
+    than one interval is taken as it is, rather than read again in the sampler's thread."""
+    sysfs.w1_probe("28-0316a2797f7f")
+    monitor = services.sensor_monitor()
+    monitor.refresh()
+    scans = []
+    real = hardware.sensors_scan
+
+    def scan():
+        scans.append(1)
+        return real()
+
+    monkeypatch.setattr(hardware, "sensors_scan", scan)
+    refreshed = monitor._refreshed
+    assert refreshed is not None
+    monkeypatch.setattr(monitor, "_refreshed", refreshed - 1.5 * settings.ENDRPI_SENSORS_INTERVAL)
+    monkeypatch.setattr(services, "_task", object())  # the server's refresh is running
+    services.sensors_read()
+    assert scans == []
+    monkeypatch.setattr(services, "_task", None)  # none running (a management command): read again
+    services.sensors_read()
+    assert scans == [1]
