@@ -84,7 +84,7 @@ def template_row() -> tuple[dict[str, Any], int]:
     """The columns of one real sample (every declared reading read from the host tree) and its sensors."""
     from endrpi_project.history.sampler import Sampler
     from endrpi_project.history.store import HistoryStore
-    from sensors import services as sensors
+    from system.sensors import services as sensors
 
     found = len(sensors.sensors_read().sensors)
     sampler = Sampler(store=HistoryStore(retention_ms=30 * DAY_MS), interval=10, flush_interval=60)

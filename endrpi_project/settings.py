@@ -86,7 +86,7 @@ INSTALLED_APPS = [
     "endrpi_project.access",
     "system",
     "pins",
-    "sensors",
+    "system.sensors",
     "endrpi_project.history",
     "endrpi_project.metrics",
     "endrpi_project.mqtt",

@@ -42,7 +42,7 @@ from endrpi_project.history.services import history_start, history_stop
 from endrpi_project.http.server import ServerCannotStart, ports_hold, ports_release, server_guard
 from endrpi_project.mqtt import services as mqtt_services
 from pins.services import pins_start
-from sensors.services import sensors_start, sensors_stop
+from system.sensors.services import sensors_start, sensors_stop
 from system.services import system_start, system_stop
 
 logger = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ urlpatterns = [
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("docs/websocket", views.websocket_docs, name="websocket-docs"),
     path("", include("system.urls")),
-    path("", include("sensors.urls")),
+    path("", include("system.sensors.urls")),
     path("", include("pins.urls")),
     path("", include("endrpi_project.history.urls")),
     path("", include("endrpi_project.metrics.urls")),

@@ -209,7 +209,7 @@ def fresh_limits() -> None:
 @pytest.fixture(autouse=True)
 def sensors_fresh():
     """Each test finds the sensors of its own fake /sys: no monitor, reading or label carried over."""
-    from sensors.services import sensor_monitor_reset
+    from system.sensors.services import sensor_monitor_reset
 
     sensor_monitor_reset()
     yield

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import pytest
 
-from sensors import hardware
+from system.sensors import hardware
 
 W1_MASTER = "sys/devices/w1_bus_master1"
 I2C1 = "sys/devices/platform/soc/fe804000.i2c/i2c-1"

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from endrpi_project.history.sampler import HISTORY_UPDATED, Sampler
 from endrpi_project.history.store import HistoryStore
-from sensors import hardware, services
+from system.sensors import hardware, services
 from tests.helpers import http_get, websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,7 +6,7 @@ import errno
 
 import pytest
 
-from sensors import hardware
+from system.sensors import hardware
 
 
 def test_a_pi_with_nothing_wired_has_no_sensors(sysfs):

@@ -11,8 +11,8 @@ import pytest
 from endrpi_project.mqtt import discovery
 from endrpi_project.mqtt.topics import NodeTopics
 from endrpi_project.readings.registry import readings_wire
-from sensors import services
-from sensors.models import SensorSetting
+from system.sensors import services
+from system.sensors.models import SensorSetting
 from tests.mqtt.conftest import bridge_settings, eventually, running_bridge, watching
 from tests.mqtt.homeassistant import config_problems, render
 

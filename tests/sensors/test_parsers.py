@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sensors import parsers
+from system.sensors import parsers
 from tests.sensors.fake_sysfs import ds18b20_millidegrees, ds18b20_scratchpad, w1_crc8
 
 

@@ -8,8 +8,8 @@ import threading
 import pytest
 from django.conf import settings
 
-from sensors import hardware, services
-from sensors.models import SensorSetting
+from system.sensors import hardware, services
+from system.sensors.models import SensorSetting
 
 pytestmark = pytest.mark.django_db
 

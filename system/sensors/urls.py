@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import re_path
 
-from sensors import views
+from system.sensors import views
 
 # Answers with and without a trailing slash, as every route of the API does.
 urlpatterns = [

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from endrpi_project.api.representation import representer
 from endrpi_project.api.serializers import MessageSerializer, error_responses
-from sensors import serializers, services
+from system.sensors import serializers, services
 
 _NO_SUCH_SENSOR = OpenApiResponse(MessageSerializer, description="No sensor has that id now.")
 

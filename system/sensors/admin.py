@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from sensors.models import SensorSetting
+from system.sensors.models import SensorSetting
 
 
 @admin.register(SensorSetting)

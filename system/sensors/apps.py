@@ -7,13 +7,14 @@ from django.db.models.signals import post_delete, post_save
 
 
 class SensorsConfig(AppConfig):
-    name = "sensors"
+    name = "system.sensors"
+    label = "sensors"
     verbose_name = "Sensors"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from sensors import services
-        from sensors.models import SensorSetting
+        from system.sensors import services
+        from system.sensors.models import SensorSetting
 
         for signal in (post_save, post_delete):
             signal.connect(services.sensor_labels_forget, sender=SensorSetting, dispatch_uid=f"sensors-forget-{signal}")

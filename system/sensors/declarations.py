@@ -27,9 +27,9 @@ from endrpi_project.readings.declaration import (
     Number,
     Reading,
 )
-from sensors import serializers, services
-from sensors.parsers import Kind
-from sensors.services import Sensors
+from system.sensors import serializers, services
+from system.sensors.parsers import Kind
+from system.sensors.services import Sensors
 
 # --- history: a series per sensor, one column each, added when the sensor is first seen -----------
 

@@ -36,9 +36,9 @@ from typing import Literal
 
 from django.conf import settings
 
-from sensors import parsers
-from sensors.parsers import Kind
 from system.hardware import host
+from system.sensors import parsers
+from system.sensors.parsers import Kind
 
 W1_DEVICES = "sys/bus/w1/devices"
 IIO_DEVICES = "sys/bus/iio/devices"

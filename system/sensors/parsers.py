@@ -155,7 +155,7 @@ def rounded(kind: Kind, value: float) -> float | int:
 
 
 def channel_value(form: str, kind: Kind, texts: tuple[str | None, ...], channel_type: str = "") -> float | int:
-    """The value of one sensor channel from the texts of its files (``sensors.hardware.Channel.files``),
+    """The value of one sensor channel from the texts of its files (``system.sensors.hardware.Channel.files``),
     by how it is read (``form``), in our unit and rounding."""
     if form == "w1_temperature":
         value: float = w1_temperature(texts[0] or "")

@@ -1,7 +1,7 @@
 """The Pi's own sensors: found, read, labelled; what every edge asks for.
 
 One :class:`SensorMonitor` per process holds the latest reading of every sensor. A refresh lists the
-kernel's sensors again (:func:`sensors.hardware.sensors_scan`: a few directory listings) and reads each
+kernel's sensors again (:func:`system.sensors.hardware.sensors_scan`: a few directory listings) and reads each
 one in the monitor's small pool of threads, all at once: a 1-wire probe takes ~750 ms in the kernel, so
 ten read one after another would take seconds. A sensor whose read fails carries its error and every
 other sensor its value; a read that does not come back within ``READ_TIMEOUT`` is reported as such and
@@ -31,10 +31,10 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from endrpi_project.api.errors import NotFound, ReadingFailed
-from sensors import hardware, parsers
-from sensors.hardware import Channel
-from sensors.parsers import Kind
 from system.readings import Measurement
+from system.sensors import hardware, parsers
+from system.sensors.hardware import Channel
+from system.sensors.parsers import Kind
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +207,7 @@ _known: set[str] = set()  # sensor ids that have a row in the admin
 
 def _labels_load() -> dict[str, str]:
     global _labels
-    from sensors.models import SensorSetting
+    from system.sensors.models import SensorSetting
 
     if _labels is None:
         rows = list(SensorSetting.objects.values_list("sensor_id", "label"))
@@ -225,7 +225,7 @@ def sensor_labels(channels: list[Channel]) -> dict[str, str]:
     if not channels and _labels is None:  # nothing to label: no need to ask the database
         return {}
     try:
-        from sensors.models import SensorSetting
+        from system.sensors.models import SensorSetting
 
         labels = _labels_load()
         for channel in channels:
