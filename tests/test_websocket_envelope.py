@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from endrpi_project.api.envelope import envelope, summaries_requested
 from tests.helpers import websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -134,3 +135,27 @@ async def test_a_message_too_large_is_answered_with_an_id_found_near_its_start(s
         # Not read whole: an id past the first KiB is not looked for, and the reply says so by leaving it out.
         reply = await client.send_text(json.dumps({"params": {"x": filler}, "id": "late"}))
         assert reply == error(None, too_large)
+
+
+@pytest.mark.parametrize(
+    ("query", "wanted"),
+    [
+        (b"", False),
+        (b"summaries=1", True),
+        (b"summaries=true", True),
+        (b"summaries=0", False),
+        (b"summaries=", False),
+        (b"token=endrpi_x&summaries=1", True),
+        (b"token=endrpi_x", False),
+    ],
+)
+def test_summaries_are_asked_for_in_the_query_only_with_a_true_value(query, wanted):
+    assert summaries_requested(query) is wanted
+
+
+def test_the_envelope_carries_a_summary_only_where_the_connection_asked():
+    plain = envelope("READ_TEMPERATURE", error="Failed", summary="Temperature unavailable")
+    assert set(plain) == {"action", "success", "data", "error"}
+    asked = envelope("READ_TEMPERATURE", error="Failed", summary="Temperature unavailable", summaries=True)
+    assert asked["summary"] == "Temperature unavailable"
+    assert "summary" not in envelope("READ_TEMPERATURE", data={}, summary="x", summaries=True)  # only beside an error

@@ -1,7 +1,9 @@
 """The WebSocket envelope every reply and passive message uses, and its JSON codec.
 
-A reply is ``{"action", "success", "data", "error"}`` plus the request's ``"id"`` when it sent one, and
-``"summary"`` (one plain sentence) beside the error of a reading that failed.
+A reply is ``{"action", "success", "data", "error"}`` plus the request's ``"id"`` when it sent one: exactly
+the contract's keys. A connection that asked for them (``?summaries=1`` on its URL,
+:func:`summaries_requested`) also gets ``"summary"`` (one plain sentence) beside the error of a reading
+that failed; every other client never sees that key.
 The codec is standard JSON only: ``NaN``, ``Infinity`` and numbers beyond a float are refused on the
 way in, and never produced on the way out.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qs
 
 # "The request sent no id": distinct from an ``"id": null`` that must be echoed back.
 NO_ID: Any = object()
@@ -22,15 +25,31 @@ def envelope(
     data: Any = None,
     error: str | None = None,
     summary: str | None = None,
+    summaries: bool = False,
     request_id: Any = NO_ID,
 ) -> dict[str, Any]:
-    """``summary``: an error's plain sentence (a reading that failed), sent as ``"summary"`` beside ``error``."""
+    """``summary``: an error's plain sentence (a reading that failed), sent as ``"summary"`` beside ``error``
+    only where the connection opted in (``summaries``, from :func:`summaries_requested`): the one place
+    that decides whether an envelope carries more than the contract's keys."""
     reply: dict[str, Any] = {"action": action, "success": error is None, "data": data, "error": error}
-    if error is not None and summary is not None:
+    if summaries and error is not None and summary is not None:
         reply["summary"] = summary
     if request_id is not NO_ID:
         reply["id"] = request_id
     return reply
+
+
+# Values of ``summaries`` in a WebSocket URL's query that opt the connection in; any other value (or none) opts out.
+SUMMARIES_ON = frozenset({"1", "true", "yes", "on"})
+
+
+def summaries_requested(query_string: bytes) -> bool:
+    """Whether a WebSocket URL's query asks for ``"summary"`` beside errors: ``ws://host:5000/?summaries=1``.
+
+    Read once at connect. Other parameters (an access ``token``) are left to their own readers.
+    """
+    values = parse_qs(query_string.decode("latin-1")).get("summaries", [])
+    return any(value.strip().lower() in SUMMARIES_ON for value in values)
 
 
 def _refuse_constant(name: str) -> Any:

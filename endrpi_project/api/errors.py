@@ -32,9 +32,9 @@ class EndrpiError(Exception):
 
     ``summary``: where the message is technical (device paths, a firmware's words), one plain sentence
     for a person ("Temperature unavailable: this machine has no SoC thermal sensor"). Pages show it with
-    the message folded away: the dashboard from the WebSocket envelope (``"summary"`` beside ``error``),
-    the browsable API from the REST response (:func:`exception_handler`); a REST JSON body stays exactly
-    the ``Message`` of the contract.
+    the message folded away: the dashboard from the WebSocket envelope (``"summary"`` beside ``error``, on
+    a connection opened with ``?summaries=1`` only), the browsable API from the REST response
+    (:func:`exception_handler`); a REST JSON body and a default WebSocket envelope stay exactly the contract's.
     """
 
     status_code: int = status.HTTP_500_INTERNAL_SERVER_ERROR

@@ -50,7 +50,10 @@ class Subscriptions:
         limit: int,
         layer: Any = None,
         channel_name: str = "",
+        summaries: bool = False,
     ) -> None:
+        """``summaries``: the connection asked for ``"summary"`` beside errors (``?summaries=1``)."""
+        self._summaries = summaries
         self._layer = layer  # a channel layer reaching other processes, if any (hub.remote_layer)
         self._channel = channel_name
         self._by_topic: dict[str, Subscription] = {}
@@ -136,7 +139,9 @@ class Subscriptions:
                 return  # nothing this subscriber watches
             passive = envelope(message["action"], data=data)
         else:
-            passive = envelope(message["action"], error=message["error"], summary=message.get("summary"))
+            passive = envelope(
+                message["action"], error=message["error"], summary=message.get("summary"), summaries=self._summaries
+            )
         self.outbox.put(subscription.topic, passive, merge=subscription.plan.merge)
 
     async def close(self) -> None:

@@ -57,6 +57,7 @@ from endrpi_project.api.envelope import (
     json_decode,
     json_encode,
     refused_request_id,
+    summaries_requested,
 )
 from endrpi_project.api.errors import EndrpiError, Unauthorized, error_message, error_summary
 from endrpi_project.api.tally import tally
@@ -182,6 +183,7 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
     inbox: Inbox | None = None
     turn: asyncio.Lock
     closing = False
+    summaries = False  # "summary" beside errors: opted in at connect with ?summaries=1
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # Held while a request is answered: a passive message waits for it, so a writer that
@@ -236,6 +238,7 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
         error envelope naming the cause instead, and in mode ``all`` a close with 4503.
         """
         self.writes = write_bucket()
+        self.summaries = summaries_requested(self.scope.get("query_string", b""))
         await self.accept(websocket_subprotocol(self.scope.get("subprotocols") or []))
         if settings.ENDRPI_AUTH == "off":
             return
@@ -413,7 +416,9 @@ class ActionConsumer(AsyncJsonWebsocketConsumer):
         tally.request(edge="websocket", action=action, ok=error is None)
         try:
             text = await self.encode_json(
-                envelope(action, data=data, error=error, summary=summary, request_id=request_id)
+                envelope(
+                    action, data=data, error=error, summary=summary, summaries=self.summaries, request_id=request_id
+                )
             )
         except (ValueError, TypeError, RecursionError):  # an ``id`` that cannot be echoed back
             text = await self.encode_json(envelope(action, error="Received message with an 'id' that cannot be echoed"))
@@ -442,6 +447,7 @@ class SubscriberConsumer(ActionConsumer):
                 limit=settings.ENDRPI_PUSH_QUEUE,
                 layer=layer,
                 channel_name=self.channel_name if layer is not None else "",
+                summaries=self.summaries,
             )
         return self.subscriptions
 

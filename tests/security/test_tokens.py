@@ -189,6 +189,16 @@ async def test_websocket_mode_write_answers_an_update_without_token_with_an_erro
     await communicator.disconnect()
 
 
+async def test_websocket_a_token_in_the_query_still_counts_beside_summaries(settings, writer, host_root):
+    settings.ENDRPI_AUTH = "write"
+    communicator, _ = await connect(f"/?summaries=1&token={writer}")
+    assert (await ask(communicator, UPDATE))["success"] is True
+    host_root.remove("sys/class/thermal/thermal_zone0/temp")
+    reply = await ask(communicator, {"action": "READ_TEMPERATURE"})
+    assert reply["summary"] == "Temperature unavailable: this machine has no SoC thermal sensor"
+    await communicator.disconnect()
+
+
 async def test_websocket_mode_write_takes_a_read_write_token_as_subprotocol_and_does_not_echo_it(settings, writer):
     settings.ENDRPI_AUTH = "write"
     communicator, subprotocol = await connect(subprotocols=["endrpi", f"endrpi.token.{writer}"])

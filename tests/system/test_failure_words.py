@@ -97,9 +97,22 @@ def test_an_error_with_no_plain_sentence_stays_a_plain_message(client):
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_a_websocket_reply_carries_the_same_sentence(host_root):
+@pytest.mark.parametrize("sent_id", [False, True])
+async def test_a_websocket_reply_by_default_has_exactly_the_contracts_keys(host_root, sent_id):
+    # The contract: replies "will always be wrapped in" {action, success, data, error}; the id is the
+    # client's own, echoed only when sent. No "summary" unless the connection asked for it.
     host_root.remove("sys/class/thermal/thermal_zone0/temp")
     async with websocket() as client:
+        reply = await client.request("READ_TEMPERATURE", **({"id": 7} if sent_id else {}))
+    assert set(reply) == {"action", "success", "data", "error"} | ({"id"} if sent_id else set())
+    assert reply["success"] is False
+    assert reply["error"] == "Failed to query system on chip temperature: No such file or directory"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_websocket_reply_carries_the_same_sentence_where_the_connection_asked(host_root):
+    host_root.remove("sys/class/thermal/thermal_zone0/temp")
+    async with websocket("/?summaries=1") as client:
         reply = await client.request("READ_TEMPERATURE")
     assert reply["success"] is False
     assert reply["error"] == "Failed to query system on chip temperature: No such file or directory"

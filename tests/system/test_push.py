@@ -130,7 +130,22 @@ async def test_a_temperature_change_is_pushed_once(host_root):
 
 
 async def test_a_reading_that_starts_failing_is_pushed_as_an_error_envelope(host_root):
+    # A default subscriber gets exactly the contract's keys: no "summary" it did not ask for.
     async with websocket() as client:
+        await client.request("SUBSCRIBE", {"topic": "TEMPERATURE", "intervalMs": 100})
+        host_root.remove("sys/class/thermal/thermal_zone0/temp")
+        while (message := await client.receive())["success"]:
+            pass
+        assert message == {
+            "action": "TEMPERATURE_UPDATED",
+            "success": False,
+            "data": None,
+            "error": "Failed to query system on chip temperature: No such file or directory",
+        }
+
+
+async def test_a_pushed_reading_error_carries_its_sentence_where_the_connection_asked(host_root):
+    async with websocket("/?summaries=1") as client:
         await client.request("SUBSCRIBE", {"topic": "TEMPERATURE", "intervalMs": 100})
         host_root.remove("sys/class/thermal/thermal_zone0/temp")
         while (message := await client.receive())["success"]:
@@ -153,7 +168,6 @@ async def test_subscribing_to_a_reading_that_fails_now_is_refused_and_starts_not
             "success": False,
             "data": None,
             "error": "Failed to query system memory: No such file or directory",
-            "summary": "Memory unavailable: this machine has no /proc/meminfo",
         }
         assert pollers.running() == []
         assert (await client.request("UNSUBSCRIBE", {"topic": "MEMORY"}))["error"] == "Not subscribed to MEMORY"

@@ -1400,7 +1400,8 @@
   }
 
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-  const connection = new Connection(`${scheme}://${window.location.host}/`, {
+  // ?summaries=1: failed readings come with their plain sentence ("summary"), which the cards lead with.
+  const connection = new Connection(`${scheme}://${window.location.host}/?summaries=1`, {
     onOpen() {
       setStatus("live", "Live");
       hideBanner();
