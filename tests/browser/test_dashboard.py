@@ -232,7 +232,7 @@ def rewrite_from_server(page: Page, change: Callable[[dict[str, Any]], None]) ->
 
         upstream.on_message(from_server)
 
-    page.route_web_socket(re.compile(r"^ws://127\.0\.0\.1:\d+/$"), proxy)
+    page.route_web_socket(re.compile(r"^ws://127\.0\.0\.1:\d+/\?summaries=1$"), proxy)
 
 
 def test_a_pin_the_kernel_reports_in_use_says_by_what(server, watched):

@@ -95,7 +95,7 @@ def refuse_updates(page: Page, error: str) -> None:
         route.on_message(from_page)
         upstream.on_message(route.send)
 
-    page.route_web_socket(re.compile(r"^ws://127\.0\.0\.1:\d+/$"), proxy)
+    page.route_web_socket(re.compile(r"^ws://127\.0\.0\.1:\d+/\?summaries=1$"), proxy)
 
 
 @pytest.fixture

@@ -105,7 +105,7 @@ def test_a_range_with_no_sample_at_all_says_the_history_has_not_started(server, 
         route.on_message(from_page)
         upstream.on_message(from_server)
 
-    page.route_web_socket(re.compile(r"^ws://127\.0\.0\.1:\d+/$"), proxy)
+    page.route_web_socket(re.compile(r"^ws://127\.0\.0\.1:\d+/\?summaries=1$"), proxy)
     live(page, server)
     expect(page.locator("#history-empty")).to_be_visible()
     expect(page.locator("#history-empty")).to_contain_text("No history in this range yet")
