@@ -4,8 +4,10 @@ first history point is drawn, and the admin's pin-settings list fits a 1366 px l
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.browser.test_phone import assert_fits
 
@@ -47,3 +49,16 @@ def test_the_websocket_pages_tables_keep_each_word_whole(server, windows, width)
     assert page.locator(".doc-table td code").count() > 20
     assert broken_words(page, ".doc-table td code") == []
     assert_fits(page, f"/docs/websocket at {width} px")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_address_to_bookmark_breaks_only_between_its_parts(server, windows, width):
+    page = windows(width=width, height=800, touch=width < 800).page
+    page.goto(f"{server.http_url}/")
+    address = page.locator("#network-address")
+    expect(address).to_contain_text(re.compile(r":\d+/$"))  # the page's own port after the address
+    text = address.inner_text().replace("\n", "")
+    assert text.startswith("http://")
+    assert text.endswith("/")
+    assert broken_words(page, "#network-address") == []
+    assert_fits(page, f"the dashboard at {width} px")

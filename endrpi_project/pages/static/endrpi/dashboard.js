@@ -220,12 +220,24 @@
     return (FORMATS[spec.format] || FORMATS.text)(value);
   }
 
+  // An address to bookmark as pieces with a <wbr> between them, so it breaks after "//", before the
+  // ":port" and between an IPv6 address's groups, never inside a number ("http://192.0.2.|2:5000/");
+  // copying it copies no break.
+  function breakable(text) {
+    const parts = /^([a-z]+:\/\/)(\[[^\]]*\]|[^/:]*)(:\d+)?(\/.*)?$/.exec(text);
+    if (!parts) return [text];
+    const host = parts[2].startsWith("[") ? parts[2].split(/(?<=:)/) : [parts[2]];
+    const pieces = [parts[1], ...host, `${parts[3] || ""}${parts[4] || ""}`].filter((piece) => piece);
+    return pieces.flatMap((piece, index) => (index === 0 ? [piece] : [document.createElement("wbr"), piece]));
+  }
+
   // The renderer of a reading's card: each value into its element, the meter, and the rows of a map.
   function cardRenderer(topic, card) {
     return (data) => {
       for (const spec of card.values) {
         const element = document.getElementById(spec.element);
-        if (element) element.textContent = cardText(spec, data);
+        if (element && spec.format === "bookmark") element.replaceChildren(...breakable(cardText(spec, data)));
+        else if (element) element.textContent = cardText(spec, data);
       }
       if (card.meter) {
         const value = cardNumber(data, card.meter.path, card.meter.minus);
