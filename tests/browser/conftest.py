@@ -90,9 +90,12 @@ from playwright.sync_api import (  # noqa: E402
 )
 
 
-def start_server(base: Path, port: int | None = None, *, readable: bool = True) -> Generator[LiveServer, None, None]:
+def start_server(
+    base: Path, port: int | None = None, *, readable: bool = True, history: bool = True
+) -> Generator[LiveServer, None, None]:
     """The server the browser tests open. ``readable=False``: a machine where no reading can be taken
-    (no thermal zone, no /proc files, no firmware) and no history was recorded before it started."""
+    (no thermal zone, no /proc files, no firmware) and no history was recorded before it started.
+    ``history=False``: a fresh install, whose readings work but whose history starts with this server."""
     tree = HostTree(base / "host")
     firmware = FakeVcgencmd(base / "bin" / "vcgencmd")
     firmware.path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,7 +130,7 @@ def start_server(base: Path, port: int | None = None, *, readable: bool = True) 
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=environment, check=True
     )
-    setup = PIN_SETTINGS + (HISTORY if readable else "")
+    setup = PIN_SETTINGS + (HISTORY if readable and history else "")
     subprocess.run([sys.executable, "manage.py", "shell", "-c", setup], cwd=ROOT, env=environment, check=True)
     with live_server(data, env, port=port) as server:
         yield server

@@ -5,10 +5,13 @@ first history point is drawn, and the admin's pin-settings list fits a 1366 px l
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from endrpi_project.testing.live import LiveServer
+from tests.browser.conftest import start_server
 from tests.browser.test_phone import assert_fits
 
 pytestmark = pytest.mark.slow
@@ -62,3 +65,39 @@ def test_the_address_to_bookmark_breaks_only_between_its_parts(server, windows, 
     assert text.endswith("/")
     assert broken_words(page, "#network-address") == []
     assert_fits(page, f"the dashboard at {width} px")
+
+
+@pytest.fixture(scope="module")
+def fresh_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """A fresh install: readings work, no history recorded before this server started."""
+    yield from start_server(tmp_path_factory.mktemp("fresh"), history=False)
+
+
+def coloured_pixels(page: Page, chart: str, colour: str) -> int:
+    """How many pixels of ``chart``'s canvas are (nearly) ``colour`` ("#rrggbb")."""
+    count: int = page.evaluate(
+        """([chart, colour]) => {
+          const canvas = document.querySelector(`${chart} canvas`);
+          const context = canvas.getContext("2d");
+          const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+          const want = [1, 3, 5].map((at) => parseInt(colour.slice(at, at + 2), 16));
+          let count = 0;
+          for (let at = 0; at < data.length; at += 4) {
+            if (data[at + 3] > 200 && want.every((value, index) => Math.abs(data[at + index] - value) < 24)) count += 1;
+          }
+          return count;
+        }""",
+        [chart, colour],
+    )
+    return count
+
+
+def test_a_fresh_installs_single_history_point_is_drawn(fresh_server, windows):
+    page = windows(width=1366, height=900).page
+    page.goto(f"{fresh_server.http_url}/")
+    chart = page.locator(".chart-extra").first
+    expect(chart.locator("canvas")).to_be_visible()
+    expect(page.locator("#chart-temperature")).to_have_attribute("data-points", "1", timeout=15_000)
+    chart_id = chart.get_attribute("id")
+    # The first extra chart (memory) draws its lone point in its first series' colour ("#4fd1a5").
+    assert coloured_pixels(page, f"#{chart_id}", "#4fd1a5") > 10

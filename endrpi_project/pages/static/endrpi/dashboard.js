@@ -29,6 +29,9 @@
   // each series, printed in its format (pages/cards.py, chart_specs).
   const CHARTS = JSON.parse(document.getElementById("history-charts").textContent);
   const chartKey = (chart, key) => `x:${chart.id}:${key}`;
+  // A series with one known value has no line to draw (a fresh install's first minutes): draw its point
+  // as a dot instead of leaving empty axes. uPlot calls points.show(u, seriesIndex) each redraw.
+  const lonePoint = (u, index) => u.data[index].filter((value) => value !== null && value !== undefined).length < 2;
   const CHART_COLOURS = ["#4fd1a5", "#f2c94c", "#5cb8ff", "#ff8a5c"];
   // What the page subscribes to, and with which params. Readings that change rarely are sent
   // only when they change; uptime ticks every second anyway.
@@ -853,7 +856,7 @@
         cursor: { sync: { key: "endrpi-history" }, drag: { x: false, y: false }, points: { size: 6 } },
         scales: { x: { time: true, range: () => [Date.now() / 1000 - this.span, Date.now() / 1000] } },
         hooks: { drawClear: [(u) => this.drawBands(u)], setCursor: [(u) => this.readout(kind, u)] },
-        padding: [12, 8, 0, 0],
+        padding: [12, 26, 0, 0], // room on the right for half of the last time label ("6:00 PM")
       };
       // The time axis in the browser's own formats (Intl), not uPlot's US ones: "14:00" and "6 Dec" in
       // de-DE, "2 PM" and "Dec 6" in en-US. A tick that starts a new day says which day.
@@ -876,7 +879,7 @@
             {},
             { label: "lowest", stroke: "transparent", points: { show: false } },
             { label: "highest", stroke: "transparent", points: { show: false } },
-            { label: "Temperature", stroke: temp, width: 2, points: { show: false } },
+            { label: "Temperature", stroke: temp, width: 2, points: { show: lonePoint } },
           ],
           bands: [{ series: [2, 1], fill: "rgba(255, 138, 92, 0.18)" }],
           scales: {
@@ -890,8 +893,8 @@
         ...common,
         series: [
           {},
-          { label: "ARM", stroke: colour("--arm") || "#5cb8ff", width: 2, points: { show: false } },
-          { label: "Core", stroke: colour("--core") || "#b98cff", width: 2, points: { show: false } },
+          { label: "ARM", stroke: colour("--arm") || "#5cb8ff", width: 2, points: { show: lonePoint } },
+          { label: "Core", stroke: colour("--core") || "#b98cff", width: 2, points: { show: lonePoint } },
         ],
         scales: {
           ...common.scales,
@@ -970,7 +973,7 @@
       return {
         ...base,
         hooks: { ...base.hooks, setCursor: [(u) => this.extraReadout(chart, u)] },
-        series: [{}, ...chart.keys.map((key, index) => ({ label: key, stroke: CHART_COLOURS[index % CHART_COLOURS.length], width: 2, points: { show: false } }))],
+        series: [{}, ...chart.keys.map((key, index) => ({ label: key, stroke: CHART_COLOURS[index % CHART_COLOURS.length], width: 2, points: { show: lonePoint } }))],
         scales: { ...base.scales, y: { range: (u, min, max) => (min === null ? [0, 1] : [0, max > 0 ? max * 1.1 : 1]) } },
         axes: [base.axes[0], { ...base.axes[1], values: (u, values) => values.map((value) => print(value)) }],
       };
