@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from endrpi_project.testing.live import LiveServer
-from tests.browser.conftest import start_server
+from tests.browser.conftest import ADMIN_PASSWORD, ADMIN_USER, start_server
 from tests.browser.test_phone import assert_fits
 
 pytestmark = pytest.mark.slow
@@ -101,3 +101,18 @@ def test_a_fresh_installs_single_history_point_is_drawn(fresh_server, windows):
     chart_id = chart.get_attribute("id")
     # The first extra chart (memory) draws its lone point in its first series' colour ("#4fd1a5").
     assert coloured_pixels(page, f"#{chart_id}", "#4fd1a5") > 10
+
+
+def test_the_pin_settings_list_fits_a_laptop_screen(server, windows):
+    page = windows(width=1366, height=768).page
+    page.goto(f"{server.http_url}/admin/login/?next=/admin/pins/pinsetting/")
+    page.locator("#id_username").fill(ADMIN_USER)
+    page.locator("#id_password").fill(ADMIN_PASSWORD)
+    page.locator("input[type=submit]").click()
+    expect(page.locator("#result_list")).to_be_visible()
+    results = page.locator("#changelist .results")
+    assert results.evaluate("(element) => element.scrollWidth <= element.clientWidth"), "the list scrolls sideways"
+    for heading in ("Label", "Locked", "At start-up"):
+        expect(page.locator("#result_list thead th", has_text=heading)).to_be_in_viewport(ratio=1)
+    garage = page.locator("#result_list tr", has_text="GPIO17")
+    expect(garage.locator("td.field-start_up")).to_have_text("OUTPUT 1")

@@ -16,7 +16,7 @@ CHANGELIST = "/admin/pins/pinsetting/"
 
 def listed_pins(page: str) -> list[str]:
     """The pins of the changelist's rows, in order (each row links to its change page by pin name)."""
-    return re.findall(r'<th class="field-__str__"><a href="[^"]+">(GPIO\d+)', page)
+    return re.findall(r'<th class="field-pin"><a href="[^"]+">(GPIO\d+)', page)
 
 
 def test_the_list_shows_all_26_header_pins_from_an_empty_database(admin_client):
