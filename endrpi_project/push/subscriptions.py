@@ -2,8 +2,12 @@
 
 ``SUBSCRIBE`` joins the topic's group (see :mod:`~endrpi_project.push.hub`) first and reads the
 current value second, and the reply carries that value: any change after the read arrives as a passive message after the
-reply, so a client never reads and subscribes in two racing steps. Passive messages use the reply
-envelope, ``{"action": <event>, "success", "data", "error"}``, with the event naming what happened.
+reply, so a client never reads and subscribes in two racing steps. A reading that fails at that
+moment is subscribed all the same: the reply's ``current`` is null and ``currentError`` (with
+``currentSummary`` on a ``?summaries=1`` connection) says why, and the poller pushes the reading
+when it works again — the same failure rule as every pushed reading (``ReadingTopic.take``).
+Passive messages use the reply envelope, ``{"action": <event>, "success", "data", "error"}``,
+with the event naming what happened.
 
 A connection holds at most one subscription per topic (subscribing again replaces it). Leaving —
 ``UNSUBSCRIBE``, a disconnect, or the consumer being cancelled — leaves the groups, stops the
@@ -26,7 +30,7 @@ from endrpi_project.api.errors import InvalidRequest
 from endrpi_project.api.tally import tally
 from endrpi_project.push.hub import hub
 from endrpi_project.push.outbox import Outbox
-from endrpi_project.push.topics import Plan, Topic, TopicTable
+from endrpi_project.push.topics import Plan, Reading, Topic, TopicTable
 
 logger = logging.getLogger(__name__)
 
@@ -76,20 +80,29 @@ class Subscriptions:
         try:
             if self._layer is not None:
                 await self._layer.group_add(plan.group, self._channel)
-            if plan.aread is not None:
-                current = await plan.aread()
+            reading: Reading
+            if plan.take is not None:  # never raises: a failure is the reading, as pushes carry it
+                reading = await plan.take()
+            elif plan.aread is not None:
+                reading = (await plan.aread(), None, None)
             else:
-                current = await database_sync_to_async(plan.read, thread_sensitive=False)()
+                reading = (await database_sync_to_async(plan.read, thread_sensitive=False)(), None, None)
         except BaseException:
             hub.leave(plan.group, self._receiver)
             if self._layer is not None:
                 await self._layer.group_discard(plan.group, self._channel)
             raise
-        plan.start(current)
+        plan.start(reading)
         subscription = Subscription(topic.name, plan)
         self._by_topic[topic.name] = self._by_group[plan.group] = subscription
         tally.subscription(topic.name, +1)
-        return {"topic": topic.name, "event": plan.event, **plan.described, "current": current}
+        current, error, summary = reading
+        reply = {"topic": topic.name, "event": plan.event, **plan.described, "current": current}
+        if error is not None:  # the reading fails now: subscribed all the same, its recovery is pushed
+            reply["currentError"] = error
+            if self._summaries and summary is not None:
+                reply["currentSummary"] = summary
+        return reply
 
     async def unsubscribe(self, name: str) -> dict[str, Any]:
         if name not in self._by_topic:
@@ -224,7 +237,9 @@ def subscription_actions(topics: TopicTable) -> list[Action]:
             params=subscribe_params(topics),
             description=(
                 "Starts passive messages for a topic (replacing this connection's earlier subscription to it); "
-                "the reply carries the current value."
+                "the reply carries the current value. A reading that fails at that moment is subscribed all the same: "
+                "current is null, currentError (and currentSummary with ?summaries=1) says why, and the reading is "
+                "pushed when it works again."
             ),
             model="Subscription",
         ),

@@ -112,9 +112,12 @@ class Plan:
     # The current value awaited on the event loop, where the reading has its own pool (the firmware's):
     # then no shared worker thread waits on it.
     aread: Callable[[], Awaitable[Any]] | None = None
+    # A reading topic's current reading as its poller pushes it (data, or the failure): a reading that
+    # fails at SUBSCRIBE time is accepted, its failure in the reply, and the poller pushes its recovery.
+    take: Callable[[], Awaitable[Reading]] | None = None
     select: Callable[[Any], Any] = field(default=lambda data: data)  # this subscriber's part, None for none
     merge: bool = False  # whether two pending messages combine (maps) or the newer replaces
-    start: Callable[[Any], None] = field(default=lambda current: None)  # the group is joined; current read
+    start: Callable[[Reading], None] = field(default=lambda current: None)  # the group is joined; current read
     stop: Callable[[], None] = field(default=lambda: None)
 
 
@@ -187,7 +190,9 @@ class ReadingTopic(Topic):
         self.description = f"The {model} reading, every intervalMs or only when it changes."
         self.updated, self.changed = f"{name}_UPDATED", f"{name}_CHANGED"
         self._pending: asyncio.Task[Reading] | None = None
-        self._latest: tuple[float, Reading] | None = None
+        # The last reading, when and on which loop it was taken (another loop's — a test's, a
+        # restarted server's — is never shared).
+        self._latest: tuple[asyncio.AbstractEventLoop, float, Reading] | None = None
 
     async def take(self) -> Reading:
         """The reading (data, or the error message), shared by every poller of this topic.
@@ -199,8 +204,9 @@ class ReadingTopic(Topic):
         loop = asyncio.get_running_loop()
         pending = self._pending
         if pending is None or pending.done() or pending.get_loop() is not loop:
-            if self._latest is not None and time.monotonic() - self._latest[0] < SHARE_SECONDS:
-                return self._latest[1]
+            latest = self._latest
+            if latest is not None and latest[0] is loop and time.monotonic() - latest[1] < SHARE_SECONDS:
+                return latest[2]
             pending = self._pending = loop.create_task(self._read_once(), name=f"endrpi-reading-{self.name}")
         # Shielded: a poller cancelled while waiting does not cancel the read the others wait for.
         return await asyncio.shield(pending)
@@ -218,7 +224,7 @@ class ReadingTopic(Topic):
             reading: Reading = (data, None, None)
         except Exception as exc:  # the subscriber gets the failure as an error envelope
             reading = (None, error_message(exc)[1], error_summary(exc))
-        self._latest = (time.monotonic(), reading)
+        self._latest = (asyncio.get_running_loop(), time.monotonic(), reading)
         return reading
 
     @property
@@ -236,6 +242,7 @@ class ReadingTopic(Topic):
             described={"intervalMs": interval, "onChange": on_change},
             read=self.read,
             aread=self.aread,
+            take=self.take,
             start=lambda current: pollers.acquire(key, self, current),
             stop=lambda: pollers.release(key),
         )
@@ -258,10 +265,10 @@ class PollerKey:
 class Poller:
     """Takes one reading every interval off the event loop and publishes it to its group."""
 
-    def __init__(self, key: PollerKey, topic: ReadingTopic, current: Any) -> None:
+    def __init__(self, key: PollerKey, topic: ReadingTopic, current: Reading) -> None:
         self.key, self.topic = key, topic
         self.subscribers = 0
-        self._last: Reading = (current, None, None)
+        self._last: Reading = current
         self.task = asyncio.get_running_loop().create_task(
             self._run(), name=f"endrpi-poller-{key.topic}-{key.interval_ms}-{key.on_change}"
         )
@@ -287,7 +294,7 @@ class Pollers:
     def __init__(self) -> None:
         self._running: dict[PollerKey, Poller] = {}
 
-    def acquire(self, key: PollerKey, topic: ReadingTopic, current: Any) -> None:
+    def acquire(self, key: PollerKey, topic: ReadingTopic, current: Reading) -> None:
         poller = self._running.get(key)
         if poller is None or poller.task.done() or poller.task.get_loop().is_closed():
             poller = self._running[key] = Poller(key, topic, current)

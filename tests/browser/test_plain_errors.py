@@ -4,12 +4,16 @@ throttling" when throttling could not be read, and charts that say why they are 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
+
+from tests.browser.conftest import start_server
+from tests.conftest import HostTree
 
 pytestmark = pytest.mark.slow
 
@@ -124,3 +128,17 @@ def test_a_readable_machine_still_says_there_was_no_event_when_there_was_none(se
     expect(page.locator("#events-unknown")).to_be_hidden()
     expect(page.locator("#empty-temperature")).to_be_hidden()
     watched.assert_clean()
+
+
+def test_a_card_whose_reading_failed_as_it_subscribed_shows_the_reading_once_it_works(tmp_path, watched):
+    # The SUBSCRIBE reply says the reading fails now (the subscription is accepted); the card shows the
+    # sentence, and when the thermal zone appears the pushed reading replaces it, with no resubscribe.
+    with contextlib.contextmanager(start_server)(tmp_path / "server", readable=False) as server:
+        page = watched.page
+        live(page, server)
+        card = page.locator('[data-topic="TEMPERATURE"]')
+        expect(card.locator(".card-error .error-summary")).to_have_text(TEMPERATURE)
+        HostTree(tmp_path / "server" / "host").write("sys/class/thermal/thermal_zone0/temp", "51540\n")
+        expect(page.locator("#temperature")).to_have_text("51.5")
+        expect(card.locator(".card-error")).to_be_empty()
+        watched.assert_clean()

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from endrpi_project.push.topics import pollers
+from tests.conftest import FIXTURES
 from tests.helpers import Client, assert_nothing_pending, websocket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -159,18 +160,42 @@ async def test_a_pushed_reading_error_carries_its_sentence_where_the_connection_
         }
 
 
-async def test_subscribing_to_a_reading_that_fails_now_is_refused_and_starts_nothing(host_root):
+async def test_subscribing_to_a_reading_that_fails_now_is_accepted_and_pushes_its_recovery(host_root):
+    # A brief failure at SUBSCRIBE time must not cost the client its alerts: it is subscribed, told
+    # the reading fails now, and gets the value as soon as the reading works again.
+    meminfo = (FIXTURES / "meminfo.txt").read_text()
+    host_root.remove("proc/meminfo")
+    async with websocket("/?summaries=1") as client:
+        reply = await client.request("SUBSCRIBE", {"topic": "MEMORY", "intervalMs": 100, "onChange": True})
+        assert reply["success"] is True, reply
+        assert reply["data"]["current"] is None
+        assert reply["data"]["currentError"] == "Failed to query system memory: No such file or directory"
+        assert reply["data"]["currentSummary"]
+        assert [key.topic for key in pollers.running()] == ["MEMORY"]
+        host_root.write("proc/meminfo", meminfo)
+        message = await client.receive()
+        assert message["action"] == "MEMORY_CHANGED"
+        assert message["success"] is True, message
+        assert isinstance(message["data"], dict)
+        assert message["data"], message
+        assert (await client.request("UNSUBSCRIBE", {"topic": "MEMORY"}))["success"] is True
+
+
+async def test_a_reading_failing_at_subscribe_is_told_in_the_reply_without_a_summary_unasked(host_root):
     host_root.remove("proc/meminfo")
     async with websocket() as client:
         reply = await client.request("SUBSCRIBE", {"topic": "MEMORY", "intervalMs": 100})
-        assert reply == {
-            "action": "SUBSCRIBE",
+        assert reply["success"] is True, reply
+        assert reply["data"]["currentError"] == "Failed to query system memory: No such file or directory"
+        assert "currentSummary" not in reply["data"]
+        # Every-interval mode: the failure keeps being pushed the way a reading that starts failing is.
+        message = await client.receive()
+        assert message == {
+            "action": "MEMORY_UPDATED",
             "success": False,
             "data": None,
             "error": "Failed to query system memory: No such file or directory",
         }
-        assert pollers.running() == []
-        assert (await client.request("UNSUBSCRIBE", {"topic": "MEMORY"}))["error"] == "Not subscribed to MEMORY"
 
 
 async def test_pollers_on_many_intervals_share_readings_instead_of_multiplying_them(monkeypatch):

@@ -549,13 +549,18 @@
       if (reply.success) {
         this.events.set(reply.data.event, topic);
         this.subscribed.add(topic);
-        showCardError(topic, "");
-        renderers[topic](reply.data.current);
+        if (typeof reply.data.currentError === "string") {
+          // Subscribed, but the reading fails right now: say so; the server pushes it when it works again.
+          showCardError(topic, reply.data.currentError, reply.data.currentSummary);
+        } else {
+          showCardError(topic, "");
+          renderers[topic](reply.data.current);
+        }
       } else if (/^topic:/.test(reply.error || "")) {
         // This server has no such topic (an older server, or one without the history): say so once.
         showCardError(topic, `Not available on this server (${reply.error.replace(/^topic: /, "")})`);
       } else {
-        // The current value could not be read (the topic is left unsubscribed): say so, try again.
+        // Refused (a limit, say): the topic is left unsubscribed; say so, try again.
         if (!showCardError(topic, reply.error, reply.summary)) toast(`Subscribing to ${topic} failed`, reply.summary || reply.error);
         this.retry.set(
           topic,
