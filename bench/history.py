@@ -146,6 +146,17 @@ def summary(times: list[float]) -> str:
     return f"median {statistics.median(times):6.1f} ms   p95 {p95:6.1f} ms"
 
 
+def bench_environment(root: Path, *, host_root: Path) -> dict[str, str]:
+    """The settings a history benchmark runs under: a data directory in ``root``, the fake host tree, no firmware."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "endrpi_project.settings",
+        "ENDRPI_DATA_DIR": str(root / "data"),
+        "ENDRPI_HOST_ROOT": str(host_root),
+        "ENDRPI_VCGENCMD": str(root / "no-vcgencmd"),
+        "ENDRPI_LOG_LEVEL": "WARNING",
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=20, help="queries of each kind (default 20)")
@@ -159,13 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="endrpi-bench-history-") as temp:
         root = Path(temp)
-        env = {
-            "DJANGO_SETTINGS_MODULE": "endrpi_project.settings",
-            "ENDRPI_DATA_DIR": str(root / "data"),
-            "ENDRPI_HOST_ROOT": str(host_tree(root)),
-            "ENDRPI_VCGENCMD": str(root / "no-vcgencmd"),
-            "ENDRPI_LOG_LEVEL": "WARNING",
-        }
+        env = bench_environment(root, host_root=host_tree(root))
         os.environ.update(env)
         count, took, size = fill(30, flush_every)
         print(f"Database after 30 simulated days ({count:,} samples, one transaction per {flush_every} samples)")

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.benchmark import host_tree  # noqa: E402  (the same fake host as the main benchmark)
-from bench.history import cpu_seconds, summary  # noqa: E402
+from bench.history import bench_environment, cpu_seconds, summary  # noqa: E402
 from endrpi_project.testing.live import live_server  # noqa: E402
 
 DAY_MS = 86_400_000
@@ -187,13 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="endrpi-bench-sensors-") as temp:
         root = Path(temp)
-        env = {
-            "DJANGO_SETTINGS_MODULE": "endrpi_project.settings",
-            "ENDRPI_DATA_DIR": str(root / "data"),
-            "ENDRPI_HOST_ROOT": str(sensors_tree(root)),
-            "ENDRPI_VCGENCMD": str(root / "no-vcgencmd"),
-            "ENDRPI_LOG_LEVEL": "WARNING",
-        }
+        env = bench_environment(root, host_root=sensors_tree(root))
         os.environ.update(env)
         import django
         from django.core.management import call_command
